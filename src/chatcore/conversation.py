@@ -1,0 +1,192 @@
+"""The conversation state machine: AUTOMATED → AGENT → CLOSED.
+
+Sans-I/O, in the manner of h11's ``_state.py``: everything that decides a
+transition is the table below; each event has one function; a refused pair
+raises the domain error named in ``REFUSALS``. Time comes in as an argument.
+
+    AUTOMATED ──escalate──▶ AGENT ──close──▶ CLOSED
+        ▲                     │
+        └───── hand_back ─────┘   (only when an admin deactivates the agent)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum, StrEnum
+
+from chatcore.agents import AgentSummary
+from chatcore.errors import (
+    ConversationClosed,
+    InvalidTransition,
+    NotWithAgent,
+    NotWithBot,
+    NotYourConversation,
+)
+from chatcore.messages import Message, Sender, SenderType
+
+
+class Status(StrEnum):
+    AUTOMATED = "automated"
+    AGENT = "agent"
+    CLOSED = "closed"
+
+
+class Trigger(Enum):
+    CUSTOMER_WRITES = "customer_writes"
+    QUICK_REPLY = "quick_reply"
+    ESCALATE = "escalate"
+    AGENT_WRITES = "agent_writes"
+    CLOSE = "close"
+    REASSIGN = "reassign"
+    HAND_BACK = "hand_back"
+
+
+TRANSITIONS: dict[Status, dict[Trigger, Status]] = {
+    Status.AUTOMATED: {
+        Trigger.CUSTOMER_WRITES: Status.AUTOMATED,
+        Trigger.QUICK_REPLY: Status.AUTOMATED,
+        Trigger.ESCALATE: Status.AGENT,
+    },
+    Status.AGENT: {
+        # Customers may keep writing while their agent is offline.
+        Trigger.CUSTOMER_WRITES: Status.AGENT,
+        Trigger.AGENT_WRITES: Status.AGENT,
+        # Escalating again is a no-op that answers with the same assignment.
+        Trigger.ESCALATE: Status.AGENT,
+        Trigger.CLOSE: Status.CLOSED,
+        Trigger.REASSIGN: Status.AGENT,
+        Trigger.HAND_BACK: Status.AUTOMATED,
+    },
+    Status.CLOSED: {},
+}
+
+# The error for a pair missing from TRANSITIONS, by state.
+REFUSALS: dict[Status, type[InvalidTransition]] = {
+    Status.AUTOMATED: NotWithAgent,
+    Status.AGENT: NotWithBot,
+    Status.CLOSED: ConversationClosed,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    display_name: str
+    email: str | None = None
+
+
+@dataclass(slots=True)
+class Conversation:
+    id: str
+    session_id: str
+    customer: Customer
+    created_at: datetime
+    updated_at: datetime
+    status: Status = Status.AUTOMATED
+    assigned_agent_id: str | None = None
+    escalated_at: datetime | None = None
+    closed_at: datetime | None = None
+    closed_by_id: str | None = None
+    last_seq: int = 0
+
+    def refuse_unless(self, trigger: Trigger) -> Status:
+        """The state ``trigger`` leads to, or the domain error that refuses it."""
+        target = TRANSITIONS[self.status].get(trigger)
+        if target is None:
+            raise REFUSALS[self.status]()
+        return target
+
+    def append(
+        self,
+        sender: Sender,
+        body: str,
+        *,
+        message_id: str,
+        now: datetime,
+        faq_slug: str | None = None,
+        client_message_id: str | None = None,
+        reply_to: str | None = None,
+    ) -> Message:
+        """The next message, with the next seq: dense, never reused."""
+        self.last_seq += 1
+        self.updated_at = now
+        return Message(
+            id=message_id,
+            conversation_id=self.id,
+            seq=self.last_seq,
+            sender=sender,
+            body=body,
+            created_at=now,
+            faq_slug=faq_slug,
+            client_message_id=client_message_id,
+            reply_to=reply_to,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationView:
+    """A conversation as its readers see it: with who holds it, and the newest message."""
+
+    conversation: Conversation
+    assigned_agent: AgentSummary | None
+    last_message: Message | None = field(default=None)
+
+
+def customer_sender(conversation: Conversation) -> Sender:
+    return Sender(SenderType.CUSTOMER, None, conversation.customer.display_name)
+
+
+# One function per event. Each checks the table first, then changes the state.
+
+
+def customer_writes(conversation: Conversation) -> None:
+    conversation.refuse_unless(Trigger.CUSTOMER_WRITES)
+
+
+def quick_reply(conversation: Conversation) -> None:
+    conversation.refuse_unless(Trigger.QUICK_REPLY)
+
+
+def escalation_needed(conversation: Conversation) -> bool:
+    """True when escalating would assign an agent; False for the no-op in AGENT."""
+    conversation.refuse_unless(Trigger.ESCALATE)
+    return conversation.status is Status.AUTOMATED
+
+
+def escalate(conversation: Conversation, *, agent_id: str, now: datetime) -> bool:
+    """Hand the chat to ``agent_id``; False (and nothing changes) when an agent has it."""
+    if not escalation_needed(conversation):
+        return False
+    conversation.status = Status.AGENT
+    conversation.assigned_agent_id = agent_id
+    conversation.escalated_at = now
+    conversation.updated_at = now
+    return True
+
+
+def agent_writes(conversation: Conversation, *, agent_id: str) -> None:
+    if conversation.assigned_agent_id not in (None, agent_id):
+        raise NotYourConversation()
+    conversation.refuse_unless(Trigger.AGENT_WRITES)
+
+
+def close(conversation: Conversation, *, by_agent_id: str, by_admin: bool, now: datetime) -> None:
+    if conversation.assigned_agent_id not in (None, by_agent_id) and not by_admin:
+        raise NotYourConversation()
+    conversation.status = conversation.refuse_unless(Trigger.CLOSE)
+    conversation.closed_at = now
+    conversation.closed_by_id = by_agent_id
+    conversation.updated_at = now
+
+
+def reassign(conversation: Conversation, *, agent_id: str, now: datetime) -> None:
+    conversation.status = conversation.refuse_unless(Trigger.REASSIGN)
+    conversation.assigned_agent_id = agent_id
+    conversation.updated_at = now
+
+
+def hand_back(conversation: Conversation, *, now: datetime) -> None:
+    conversation.status = conversation.refuse_unless(Trigger.HAND_BACK)
+    conversation.assigned_agent_id = None
+    conversation.escalated_at = None
+    conversation.updated_at = now
