@@ -1,0 +1,50 @@
+"""Conversations: the aggregate that owns seq, and the agents' listing of them."""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from adapters.sqlite.listing import listing_sql, view_from_row
+from adapters.sqlite.rows import conversation_from_row, conversation_row
+from adapters.sqlite.tables import select, table, update_row
+from chatcore.conversation import Conversation, ConversationView, Status
+from chatcore.ports import ConversationListing
+
+
+class SqliteConversationRepository:
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self._db = db
+        self._table = table(db, "conversations")
+
+    def add(self, conversation: Conversation) -> None:
+        self._table.insert(conversation_row(conversation))
+
+    def get(self, conversation_id: str) -> Conversation | None:
+        rows = list(self._table.rows_where("id = ?", [conversation_id]))
+        return conversation_from_row(rows[0]) if rows else None
+
+    def save(self, conversation: Conversation) -> None:
+        update_row(self._db, "conversations", conversation_row(conversation))
+
+    def held_by(self, agent_id: str, *, status: Status) -> list[Conversation]:
+        rows = self._table.rows_where(
+            "assigned_agent_id = ? AND status = ?",
+            [agent_id, status.value],
+            order_by="updated_at, id",
+        )
+        return [conversation_from_row(row) for row in rows]
+
+    def loads(self) -> dict[str, int]:
+        rows = select(
+            self._db,
+            "SELECT assigned_agent_id, count(*) AS load FROM conversations "
+            "WHERE status = ? AND assigned_agent_id IS NOT NULL GROUP BY assigned_agent_id",
+            [Status.AGENT.value],
+        )
+        return {row["assigned_agent_id"]: row["load"] for row in rows}
+
+    def listing(self, query: ConversationListing) -> list[ConversationView]:
+        if not query.statuses or query.limit <= 0:
+            return []
+        sql, params = listing_sql(query)
+        return [view_from_row(row) for row in select(self._db, sql, params)]

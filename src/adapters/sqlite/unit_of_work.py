@@ -1,0 +1,109 @@
+"""One transaction over one connection, with the repositories bound to it.
+
+A write unit holds the process-wide write lock from ``__enter__`` to ``__exit__``
+and runs ``BEGIN IMMEDIATE``: writers are serialized inside the process by the
+lock and against other processes (the CLI) by SQLite, with the busy timeout.
+The lock is kept past ``commit()`` on purpose: the use cases publish events
+between commit and exit, so events leave in commit order.
+
+A read unit runs ``BEGIN`` on its thread's own connection: a consistent
+snapshot that, in WAL mode, neither waits for writers nor holds them up.
+"""
+
+from __future__ import annotations
+
+import threading
+from types import TracebackType
+from typing import Self
+
+import sqlite_utils
+
+from adapters.sqlite.agents import SqliteAgentRepository
+from adapters.sqlite.conversations import SqliteConversationRepository
+from adapters.sqlite.faqs import SqliteFaqRepository
+from adapters.sqlite.messages import SqliteMessageRepository
+from adapters.sqlite.tokens_sessions import (
+    SqliteAccessTokenRepository,
+    SqliteCustomerSessionRepository,
+)
+from chatcore.ports import (
+    AccessTokenRepository,
+    AgentRepository,
+    ConversationRepository,
+    CustomerSessionRepository,
+    FaqRepository,
+    MessageRepository,
+)
+
+
+class WriteLock:
+    """A plain lock that refuses re-entry from its own thread instead of deadlocking."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._owner: int | None = None
+
+    def acquire(self) -> None:
+        if self._owner == threading.get_ident():
+            raise RuntimeError("a write unit is already open on this thread; units do not nest")
+        self._lock.acquire()
+        self._owner = threading.get_ident()
+
+    def release(self) -> None:
+        self._owner = None
+        self._lock.release()
+
+    def locked(self) -> bool:
+        return self._lock.locked()
+
+    def __enter__(self) -> None:
+        self.acquire()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+
+
+class SqliteUnitOfWork:
+    """A chatcore UnitOfWork. Leaving the block without commit() rolls back."""
+
+    def __init__(self, db: sqlite_utils.Database, *, write_lock: WriteLock | None) -> None:
+        self.db = db  # for tests and tools; the use cases only see the repositories
+        self._write_lock = write_lock
+        self.conversations: ConversationRepository = SqliteConversationRepository(db)
+        self.messages: MessageRepository = SqliteMessageRepository(db)
+        self.agents: AgentRepository = SqliteAgentRepository(db)
+        self.faqs: FaqRepository = SqliteFaqRepository(db)
+        self.sessions: CustomerSessionRepository = SqliteCustomerSessionRepository(db)
+        self.tokens: AccessTokenRepository = SqliteAccessTokenRepository(db)
+
+    def __enter__(self) -> Self:
+        if self._write_lock is None:
+            if self.db.conn.in_transaction:
+                raise RuntimeError("a read unit is already open on this thread; units do not nest")
+            self.db.execute("BEGIN")
+            return self
+        self._write_lock.acquire()
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._write_lock.release()
+            raise
+        return self
+
+    def commit(self) -> None:
+        if not self.db.conn.in_transaction:
+            raise RuntimeError("nothing to commit: the unit is not open, or already committed")
+        self.db.execute("COMMIT")
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self.db.conn.in_transaction:
+                self.db.execute("ROLLBACK")
+        finally:
+            if self._write_lock is not None:
+                self._write_lock.release()

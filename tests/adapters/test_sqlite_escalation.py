@@ -1,0 +1,174 @@
+"""Escalation is atomic on SQLite: the real use cases, many threads, one database file.
+
+The threads stand in for the server's worker pool: every escalate call is a
+write unit, and the write lock plus BEGIN IMMEDIATE must make the
+read-choose-assign sequence of each one indivisible.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import TypeVar
+
+import pytest
+from sqlite_fixtures import SqliteFixtures
+from storage_contract import committed, make_agent
+
+from adapters.security import BcryptHasher, JwtTokenService
+from adapters.sqlite import SqliteDatabase
+from adapters.system import RandomIds, SystemClock
+from chatcore.agents import Agent
+from chatcore.conversation import ConversationView, Status
+from chatcore.errors import NoAgentAvailable
+from chatcore.events import AgentAssigned, ConversationUpdated, DomainEvent, MessageCreated
+from chatcore.messages import SenderType
+from chatcore.presence import Presence, PresenceStatus
+from chatcore.usecases import Context, Policy, customer
+
+T = TypeVar("T")
+
+
+class RecordingPublisher:
+    """Keeps every published event, in publication order."""
+
+    def __init__(self) -> None:
+        self.events: list[DomainEvent] = []
+        self._lock = threading.Lock()
+
+    def publish(self, events: Sequence[DomainEvent]) -> None:
+        with self._lock:
+            self.events.extend(events)
+
+    def of(self, kind: type[T]) -> list[T]:
+        return [event for event in self.events if isinstance(event, kind)]
+
+
+def race(calls: Sequence[Callable[[], T]]) -> list[T | Exception]:
+    """Run every call on its own thread, all released at the same moment."""
+    start = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], T]) -> T | Exception:
+        start.wait()
+        try:
+            return call()
+        except Exception as error:  # the outcome under test, not a failure of the test
+            return error
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+class Escalation(SqliteFixtures):
+    capacity = 0
+
+    @pytest.fixture
+    def publisher(self) -> RecordingPublisher:
+        return RecordingPublisher()
+
+    @pytest.fixture
+    def ctx(self, database: SqliteDatabase, publisher: RecordingPublisher) -> Context:
+        return Context(
+            uow=database.uow,
+            publisher=publisher,
+            clock=SystemClock(),
+            ids=RandomIds(),
+            hasher=BcryptHasher(rounds=4),  # unused here: agents are stored directly
+            tokens=JwtTokenService("escalation-tests-secret-0123456789", ttl=timedelta(hours=1)),
+            policy=Policy(agent_capacity=self.capacity),
+        )
+
+    @pytest.fixture
+    def agents(self, database: SqliteDatabase) -> list[Agent]:
+        online = Presence(chosen=PresenceStatus.ONLINE)
+        team = [make_agent(name, presence=online) for name in ("Alice", "Bob", "Carol")]
+        with committed(database.uow) as uow:
+            for agent in team:
+                uow.agents.add(agent)
+        return team
+
+    def joined_messages(self, database: SqliteDatabase, conversation_id: str) -> list[str]:
+        with database.uow(write=False) as uow:
+            messages = uow.messages.after(conversation_id, after_seq=0, limit=500)
+        return [
+            m.body
+            for m in messages
+            if m.sender.type is SenderType.SYSTEM and m.body.endswith("joined the conversation")
+        ]
+
+
+class TestOneConversation(Escalation):
+    def test_fifty_racing_escalations_assign_exactly_once(
+        self,
+        ctx: Context,
+        database: SqliteDatabase,
+        publisher: RecordingPublisher,
+        agents: list[Agent],
+    ) -> None:
+        started = customer.start_conversation(ctx)
+        chat_id, session = started.view.conversation.id, started.session_id
+        publisher.events.clear()
+
+        outcomes = race([lambda: customer.escalate(ctx, chat_id, session_id=session)] * 50)
+
+        views = [o for o in outcomes if isinstance(o, ConversationView)]
+        assert len(views) == 50, [o for o in outcomes if isinstance(o, Exception)]
+        holders = {view.assigned_agent.id for view in views if view.assigned_agent}
+        assert len(holders) == 1
+        assert all(view.conversation.status is Status.AGENT for view in views)
+        (holder,) = holders
+        assert holder in {agent.id for agent in agents}
+        assert len(self.joined_messages(database, chat_id)) == 1
+        assert [e.agent.id for e in publisher.of(AgentAssigned)] == [holder]
+        assert len(publisher.of(ConversationUpdated)) == 1
+        assert len(publisher.of(MessageCreated)) == 1
+        with database.uow(write=False) as uow:
+            stored = uow.conversations.get(chat_id)
+            assert stored is not None
+            assert (stored.status, stored.assigned_agent_id) == (Status.AGENT, holder)
+            assert uow.conversations.loads() == {holder: 1}
+
+
+class TestCapacity(Escalation):
+    capacity = 2
+
+    def test_concurrent_escalations_never_exceed_capacity(
+        self,
+        ctx: Context,
+        database: SqliteDatabase,
+        publisher: RecordingPublisher,
+        agents: list[Agent],
+    ) -> None:
+        chats = [customer.start_conversation(ctx) for _ in range(10)]
+        publisher.events.clear()
+        calls = [
+            (lambda c=c: customer.escalate(ctx, c.view.conversation.id, session_id=c.session_id))
+            for c in chats
+            for _ in range(3)  # every customer taps the button three times at once
+        ]
+
+        outcomes = race(calls)
+
+        failures = [o for o in outcomes if isinstance(o, Exception)]
+        assert all(isinstance(f, NoAgentAvailable) for f in failures), failures
+        assigned = {
+            o.conversation.id: o.assigned_agent.id
+            for o in outcomes
+            if isinstance(o, ConversationView) and o.assigned_agent
+        }
+        # Three agents with room for two each: six chats get someone, four cannot.
+        assert len(assigned) == 6
+        assert Counter(assigned.values()) == {agent.id: 2 for agent in agents}
+        assert len(publisher.of(AgentAssigned)) == 6
+        with database.uow(write=False) as uow:
+            assert uow.conversations.loads() == {agent.id: 2 for agent in agents}
+            for chat in chats:
+                stored = uow.conversations.get(chat.view.conversation.id)
+                assert stored is not None
+                expected = Status.AGENT if stored.id in assigned else Status.AUTOMATED
+                assert stored.status is expected
+        for conversation_id in assigned:
+            assert len(self.joined_messages(database, conversation_id)) == 1

@@ -1,0 +1,23 @@
+"""The storage contract, run against SqliteDatabase on a real file."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from sqlite_fixtures import SqliteFixtures
+from storage_contract import StorageContract
+
+from adapters.sqlite import SqliteDatabase
+from chatcore.ports import UnitOfWorkFactory
+
+
+class TestSqliteStorage(SqliteFixtures, StorageContract):
+    @pytest.fixture
+    def uow_factory(self, database: SqliteDatabase) -> UnitOfWorkFactory:
+        factory: UnitOfWorkFactory = database.uow
+        return factory
+
+    @pytest.fixture
+    def integrity_error(self) -> type[Exception]:
+        return sqlite3.IntegrityError
