@@ -91,7 +91,10 @@ def _move(presence: Presence, event: LinkEvent) -> Link:
 
 
 def choose(presence: Presence, status: PresenceStatus) -> Presence:
-    return replace(presence, chosen=status, link=_move(presence, LinkEvent.CHOOSE))
+    link = _move(presence, LinkEvent.CHOOSE)
+    # Back to IDLE after a lapse: no departure is being timed any more.
+    gone = presence.disconnected_at if link in (Link.GRACE, Link.LAPSED) else None
+    return replace(presence, chosen=status, link=link, disconnected_at=gone)
 
 
 def connect(presence: Presence) -> Presence:

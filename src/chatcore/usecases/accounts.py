@@ -88,6 +88,31 @@ def register_agent(
         return _add_agent(ctx, tx, email, password_hash, display_name.strip(), role)
 
 
+def create_agent_as_operator(
+    ctx: Context,
+    *,
+    email: str,
+    password: str,
+    display_name: str,
+    role: Role = Role.AGENT,
+) -> Agent:
+    """An agent made from the server's own shell (the CLI): trusted, so no actor.
+
+    Validated like register_agent. The first agent ever is an admin whatever was
+    asked: someone must be able to administer the server over HTTP.
+    """
+    check_fields(
+        email=email_problem(email),
+        password=password_problem(password),
+        display_name=display_name_problem(display_name),
+    )
+    password_hash = ctx.hasher.hash(password)  # slow on purpose: outside any write
+    with transaction(ctx) as tx:
+        if tx.uow.agents.count() == 0:
+            role = Role.ADMIN
+        return _add_agent(ctx, tx, email, password_hash, display_name.strip(), role)
+
+
 def _role_for_newcomer(tx: Tx, actor: Actor | None, role: Role) -> Role:
     if tx.uow.agents.count() == 0:
         return Role.ADMIN

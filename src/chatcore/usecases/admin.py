@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import count
 
 from chatcore.agents import Agent, check_fields
 from chatcore.bot import (
@@ -13,7 +16,14 @@ from chatcore.bot import (
     FaqEntry,
 )
 from chatcore.conversation import Status, hand_back, reassign
-from chatcore.errors import AdminOnly, AgentNotFound, CannotDeactivate, FaqNotFound, SlugTaken
+from chatcore.errors import (
+    AdminOnly,
+    AgentNotFound,
+    CannotDeactivate,
+    FaqNotFound,
+    InvalidInput,
+    SlugTaken,
+)
 from chatcore.events import AgentAccessRevoked, ConversationUpdated, MessageCreated
 from chatcore.ports import UnitOfWork
 from chatcore.usecases._assign import announce_assignment, free_agent, post_system_message
@@ -52,6 +62,12 @@ def _faq_problems(question: str | None, answer: str | None) -> dict[str, str | N
     }
 
 
+def _slug_problem(slug: str) -> str | None:
+    if len(slug) <= SLUG_MAX_CHARS and _SLUG.match(slug):
+        return None
+    return "must be lowercase words joined by hyphens, at most 64"
+
+
 def list_faqs(ctx: Context, actor: Actor) -> list[FaqEntry]:
     with transaction(ctx, write=False) as tx:
         _require_admin(tx.uow, actor)
@@ -68,11 +84,7 @@ def create_faq(
     position: int | None = None,
 ) -> FaqEntry:
     """A new quick question; without a position it goes last."""
-    slug_ok = len(slug) <= SLUG_MAX_CHARS and _SLUG.match(slug)
-    check_fields(
-        slug=None if slug_ok else "must be lowercase words joined by hyphens, at most 64",
-        **_faq_problems(question, answer),
-    )
+    check_fields(slug=_slug_problem(slug), **_faq_problems(question, answer))
     with transaction(ctx) as tx:
         _require_admin(tx.uow, actor)
         if tx.uow.faqs.get(slug) is not None:
@@ -114,6 +126,70 @@ def delete_faq(ctx: Context, actor: Actor, slug: str) -> None:
             raise FaqNotFound()
         _require_admin(tx.uow, actor)
         tx.uow.faqs.delete(slug)
+
+
+@dataclass(frozen=True, slots=True)
+class FaqDraft:
+    """One entry of an import: a position of None keeps an entry's place, or puts a new one last."""
+
+    slug: str
+    question: str
+    answer: str
+    position: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FaqImport:
+    created: list[str]
+    updated: list[str]
+    deleted: list[str]
+
+
+def import_faqs(ctx: Context, entries: Sequence[FaqDraft], *, replace: bool) -> FaqImport:
+    """Create or update quick questions by slug, from the server's shell (trusted: no actor).
+
+    Every entry is checked as create_faq checks one, before anything is written;
+    one bad entry and nothing is imported. ``replace`` deletes the entries the
+    import does not name. One transaction: readers see all of it or none of it.
+    """
+    _check_drafts(entries)
+    with transaction(ctx) as tx:
+        existing = {entry.slug: entry for entry in tx.uow.faqs.all()}
+        deleted = sorted(set(existing) - {d.slug for d in entries}) if replace else []
+        for slug in deleted:
+            tx.uow.faqs.delete(slug)
+            del existing[slug]
+        given = [d.position for d in entries if d.position is not None]
+        places = count(max([*(e.position for e in existing.values()), *given], default=-1) + 1)
+        created, updated = [], []
+        for draft in entries:
+            entry = existing.get(draft.slug)
+            if entry is None:
+                position = next(places) if draft.position is None else draft.position
+                tx.uow.faqs.add(FaqEntry(draft.slug, draft.question, draft.answer, position))
+                created.append(draft.slug)
+            else:
+                entry.question, entry.answer = draft.question, draft.answer
+                entry.position = entry.position if draft.position is None else draft.position
+                tx.uow.faqs.save(entry)
+                updated.append(draft.slug)
+        return FaqImport(created, updated, deleted)
+
+
+def _check_drafts(entries: Sequence[FaqDraft]) -> None:
+    fields: dict[str, str] = {}
+    seen: set[str] = set()
+    for index, draft in enumerate(entries):
+        problems = _faq_problems(draft.question, draft.answer)
+        problems["slug"] = _slug_problem(draft.slug)
+        if draft.slug in seen:
+            problems["slug"] = "appears more than once"
+        seen.add(draft.slug)
+        fields.update(
+            {f"items[{index}].{name}": text for name, text in problems.items() if text is not None}
+        )
+    if fields:
+        raise InvalidInput(fields, "Some quick questions are not valid; nothing was imported.")
 
 
 def list_agents(ctx: Context, actor: Actor) -> list[Agent]:

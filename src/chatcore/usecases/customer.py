@@ -17,6 +17,7 @@ from chatcore.usecases._base import (
     Context,
     Tx,
     customer_conversation,
+    load_conversation,
     transaction,
     view_of,
 )
@@ -160,8 +161,9 @@ def quick_reply(
         conversation = tx.uow.conversations.get(conversation_id)
         entry = tx.uow.faqs.get(faq_slug)
         if conversation is None or entry is None:
-            # Both are 404s; the conversation's own message wins when both are missing.
-            customer_conversation(tx.uow, conversation_id, session_id=session_id)
+            # Both are 404s, answered before the session's 403 (the contract's order);
+            # the conversation's own message wins when both are missing.
+            load_conversation(tx.uow, conversation_id)
             raise FaqNotFound()
         conversation = customer_conversation(tx.uow, conversation_id, session_id=session_id)
         rules.quick_reply(conversation)
