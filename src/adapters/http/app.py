@@ -1,0 +1,52 @@
+"""The Starlette application: the endpoint table, CORS, and the one error mapper."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import msgspec
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute
+from starlette.types import Lifespan
+
+from adapters.http import routes_admin, routes_agent, routes_customer, routes_health
+from adapters.http.cors import CorsMiddleware
+from adapters.http.endpoint import Endpoint, Runtime, build_routes
+from adapters.http.errors import EXCEPTION_HANDLERS, ErrorGuard
+from adapters.http.openapi import openapi_document
+from chatcore.usecases import Context
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    *routes_customer.ENDPOINTS,
+    *routes_agent.ENDPOINTS,
+    *routes_admin.ENDPOINTS,
+    *routes_health.ENDPOINTS,
+)
+
+
+def create_app(
+    ctx: Context,
+    *,
+    readiness: Callable[[], bool],
+    allowed_origins: Sequence[str] = (),
+    trust_proxy: bool = False,
+    extra_routes: Sequence[BaseRoute] = (),
+    lifespan: Lifespan[Starlette] | None = None,
+) -> Starlette:
+    """``readiness`` blocks (it asks storage): it is called in a worker thread.
+
+    ``extra_routes`` (the WebSocket, the web pages) come after the API's own, so an
+    unknown ``/api`` path is still our 404 envelope unless they claim it.
+    """
+    document = msgspec.json.encode(openapi_document(ENDPOINTS))
+    runtime = Runtime(ctx, readiness, trust_proxy=trust_proxy, openapi=document)
+    return Starlette(
+        routes=[*build_routes(ENDPOINTS, runtime), *extra_routes],
+        middleware=[
+            Middleware(CorsMiddleware, allowed_origins=allowed_origins),
+            Middleware(ErrorGuard),
+        ],
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+    )
