@@ -1,0 +1,68 @@
+"""The composition root: the one place that picks an adapter for every port and wires them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from starlette.applications import Starlette
+
+from adapters.events import InProcessEventBus
+from adapters.http import create_app
+from adapters.security import BcryptHasher, JwtTokenService
+from adapters.sqlite import SqliteDatabase
+from adapters.system import RandomIds, SystemClock
+from chatcore.usecases import Context, Policy
+from entrypoints.settings import Settings, resolve_secret
+
+
+@dataclass(frozen=True, slots=True)
+class Core:
+    """Everything but the web app: what the CLI's operator commands need."""
+
+    settings: Settings
+    database: SqliteDatabase
+    bus: InProcessEventBus
+    ctx: Context
+
+    def close(self) -> None:
+        self.database.close()
+
+
+@dataclass(frozen=True, slots=True)
+class Chatcore(Core):
+    app: Starlette
+
+
+def build_context(settings: Settings) -> Core:
+    """Storage, events, clock, ids, passwords and tokens, wired into one use-case Context."""
+    secret = resolve_secret(settings)  # first: a bad key file fails before storage opens
+    database = SqliteDatabase(settings.database)
+    bus = InProcessEventBus()
+    ctx = Context(
+        uow=database.uow,
+        publisher=bus,
+        clock=SystemClock(),
+        ids=RandomIds(),
+        hasher=BcryptHasher(rounds=settings.bcrypt_rounds),
+        tokens=JwtTokenService(secret, ttl=timedelta(seconds=settings.token_ttl_seconds)),
+        policy=Policy(
+            agent_capacity=settings.agent_capacity,
+            presence_grace=timedelta(seconds=settings.presence_grace_seconds),
+        ),
+    )
+    return Core(settings=settings, database=database, bus=bus, ctx=ctx)
+
+
+def build(settings: Settings) -> Chatcore:
+    """The whole server: the Core plus the ASGI app that serves it."""
+    core = build_context(settings)
+    app = create_app(
+        core.ctx,
+        readiness=core.database.ping,
+        allowed_origins=settings.allowed_origins,
+        trust_proxy=settings.trust_proxy,
+    )
+    return Chatcore(
+        settings=core.settings, database=core.database, bus=core.bus, ctx=core.ctx, app=app
+    )
