@@ -49,14 +49,16 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 
 def _stem(word: str) -> str:
-    # A deliberately tiny stemmer: enough to meet "shipping", "shipped" and "ships" at "ship".
+    # A deliberately tiny stemmer: enough to meet "shipping", "shipped" and "ships" at
+    # "ship", "invoices" at "invoice" and "addresses" at "address".
     for suffix, shortest in (("ing", 6), ("ed", 5), ("es", 5), ("s", 4)):
         if word.endswith(suffix) and len(word) >= shortest and not word.endswith("ss"):
             word = word[: -len(suffix)]
-            if len(word) > 3 and word[-1] == word[-2]:
+            if len(word) > 3 and word[-1] == word[-2] and word[-1] != "s":
                 word = word[:-1]
             break
-    return word
+    # A silent final e comes and goes with the suffix ("change", "changed"): drop it always.
+    return word[:-1] if len(word) > 4 and word.endswith("e") else word
 
 
 def keywords(text: str) -> frozenset[str]:

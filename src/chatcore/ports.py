@@ -19,6 +19,14 @@ from chatcore.events import DomainEvent
 from chatcore.messages import Message, SenderType
 
 
+class StorageUnavailable(Exception):
+    """The store did not answer in time (locked too long, connection lost).
+
+    Not a refusal of the domain: the request was fine and may be retried, so
+    adapters answer it as "try again" (HTTP 503), never as the client's fault.
+    """
+
+
 @dataclass(frozen=True, slots=True)
 class ListingCursor:
     """Where a page of conversations left off: newest activity first, the id breaks ties."""
@@ -46,10 +54,6 @@ class ConversationRepository(Protocol):
     def get(self, conversation_id: str) -> Conversation | None: ...
     def save(self, conversation: Conversation) -> None: ...
     def held_by(self, agent_id: str, *, status: Status) -> list[Conversation]: ...
-    def loads(self) -> dict[str, int]:
-        """How many AGENT conversations each agent holds (agents with none may be absent)."""
-        ...
-
     def listing(self, query: ConversationListing) -> list[ConversationView]:
         """At most ``query.limit`` views, newest activity first, each with its last message."""
         ...

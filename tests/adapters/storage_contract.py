@@ -257,7 +257,7 @@ class ConversationContract(Fixtures):
             assert uow.conversations.held_by(alice.id, status=Status.CLOSED) == [closed]
             assert uow.conversations.held_by(new_id(), status=Status.AGENT) == []
 
-    def test_loads_count_agent_conversations_only(
+    def test_candidate_loads_count_agent_conversations_only(
         self, uow_factory: UnitOfWorkFactory, session_id: str
     ) -> None:
         alice, bob, carol = make_agent("Alice"), make_agent("Bob"), make_agent("Carol")
@@ -271,8 +271,8 @@ class ConversationContract(Fixtures):
             make_conversation(session_id),
         )
         with reading(uow_factory) as uow:
-            loads = uow.conversations.loads()
-        assert {agent: n for agent, n in loads.items() if n} == {alice.id: 2, bob.id: 1}
+            loads = {c.agent_id: c.load for c in uow.agents.candidates()}
+        assert loads == {alice.id: 2, bob.id: 1, carol.id: 0}
 
 
 @dataclass(frozen=True)

@@ -46,3 +46,32 @@ async def _while_the_write_lock_is_held(server: LiveServer) -> None:
 
 def test_a_write_blocked_on_the_database_does_not_stall_the_loop(live_server: LiveServer) -> None:
     asyncio.run(_while_the_write_lock_is_held(live_server))
+
+
+async def _past_the_busy_timeout(server: LiveServer) -> None:
+    blocker = sqlite3.connect(server.database, isolation_level=None, timeout=0)
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+        blocker.execute("BEGIN IMMEDIATE")
+        try:
+            refused = await client.post(
+                "/api/v1/customer/conversations/start", json={"display_name": "Lost"}
+            )
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        assert refused.status_code == 503, refused.text
+        assert refused.json()["error"]["code"] == "unavailable"
+        assert refused.headers["retry-after"] == "1"
+        # Nothing half-done: the retry works and is the only conversation there is.
+        retried = await client.post(
+            "/api/v1/customer/conversations/start", json={"display_name": "Lost"}
+        )
+        assert retried.status_code == 201
+    with sqlite3.connect(server.database) as check:
+        assert check.execute("SELECT count(*) FROM conversations").fetchone() == (1,)
+
+
+def test_a_write_locked_out_past_the_busy_timeout_is_a_503_to_retry(
+    live_server: LiveServer,
+) -> None:
+    asyncio.run(_past_the_busy_timeout(live_server))

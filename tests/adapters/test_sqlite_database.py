@@ -268,7 +268,6 @@ class TestQueryPlans(SqliteFixtures):
                     uow.conversations.listing(ConversationListing(statuses, who, 20, after))
         uow.conversations.get(conversation_id)
         uow.conversations.held_by(viewer, status=Status.AGENT)
-        uow.conversations.loads()
         uow.agents.candidates()
         uow.messages.after(conversation_id, after_seq=0, limit=100)
         uow.messages.by_client_id(
@@ -284,7 +283,7 @@ class TestQueryPlans(SqliteFixtures):
         database: SqliteDatabase,
         traced: list[tuple[str, Any]],
     ) -> None:
-        assert len(traced) >= 24  # every listing variant, and each message query
+        assert len(traced) >= 23  # every listing variant, and each message query
         with database.uow(write=False) as uow:
             for sql, params in traced:
                 plan = [row[3] for row in uow.db.execute("EXPLAIN QUERY PLAN " + sql, params or [])]

@@ -124,9 +124,6 @@ class InMemoryConversations(_Repository):
         ]
         return sorted(held, key=lambda c: (c.created_at, c.id))
 
-    def loads(self) -> dict[str, int]:
-        return self._tables.loads()
-
     def listing(self, query: ConversationListing) -> list[ConversationView]:
         tables = self._tables
         shown = [c for c in tables.conversations.values() if _visible(c, query)]

@@ -27,6 +27,7 @@ from chatcore.errors import (
     SlugTaken,
     Unauthorized,
 )
+from chatcore.ports import StorageUnavailable
 
 log = logging.getLogger("chatcore.http")
 
@@ -158,7 +159,14 @@ async def _on_http_exception(request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, code, message, headers=exc.headers)
 
 
+async def _on_storage_unavailable(request: Request, exc: Exception) -> Response:
+    log.warning("Storage unavailable on %s %s: %s", request.method, request.url.path, exc)
+    headers = {"Retry-After": "1"}
+    return error_response(503, "unavailable", "The service is busy. Please retry.", headers=headers)
+
+
 EXCEPTION_HANDLERS: Mapping[type[Exception], ExceptionHandler] = {
+    StorageUnavailable: _on_storage_unavailable,
     DomainError: _on_domain_error,
     ApiError: _on_api_error,
     HTTPException: _on_http_exception,

@@ -34,15 +34,6 @@ class SqliteConversationRepository:
         )
         return [conversation_from_row(row) for row in rows]
 
-    def loads(self) -> dict[str, int]:
-        rows = select(
-            self._db,
-            "SELECT assigned_agent_id, count(*) AS load FROM conversations "
-            "WHERE status = ? AND assigned_agent_id IS NOT NULL GROUP BY assigned_agent_id",
-            [Status.AGENT.value],
-        )
-        return {row["assigned_agent_id"]: row["load"] for row in rows}
-
     def listing(self, query: ConversationListing) -> list[ConversationView]:
         if not query.statuses or query.limit <= 0:
             return []

@@ -12,7 +12,10 @@ snapshot that, in WAL mode, neither waits for writers nor holds them up.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Self
 
@@ -33,7 +36,19 @@ from chatcore.ports import (
     CustomerSessionRepository,
     FaqRepository,
     MessageRepository,
+    StorageUnavailable,
 )
+
+
+@contextmanager
+def busy_means_unavailable() -> Iterator[None]:
+    """SQLite gave up waiting for another process's lock: a 503 to retry, not a 500."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise StorageUnavailable("The database is busy; try again.") from exc
+        raise
 
 
 class WriteLock:
@@ -84,7 +99,8 @@ class SqliteUnitOfWork:
             return self
         self._write_lock.acquire()
         try:
-            self.db.execute("BEGIN IMMEDIATE")
+            with busy_means_unavailable():
+                self.db.execute("BEGIN IMMEDIATE")
         except BaseException:
             self._write_lock.release()
             raise
@@ -93,7 +109,8 @@ class SqliteUnitOfWork:
     def commit(self) -> None:
         if not self.db.conn.in_transaction:
             raise RuntimeError("nothing to commit: the unit is not open, or already committed")
-        self.db.execute("COMMIT")
+        with busy_means_unavailable():
+            self.db.execute("COMMIT")
 
     def __exit__(
         self,
