@@ -121,6 +121,13 @@ def disconnect(presence: Presence, *, now: datetime) -> Presence:
     )
 
 
+def disconnect_all(presence: Presence, *, now: datetime) -> Presence:
+    """Every connection gone at once (the process that held them stopped)."""
+    if presence.connections == 0:
+        return presence
+    return disconnect(replace(presence, connections=1), now=now)
+
+
 def expire_grace(presence: Presence, *, now: datetime, grace: timedelta) -> Presence:
     """Lapse the link when the grace period is over; otherwise nothing changes."""
     deadline = presence.grace_deadline(grace)

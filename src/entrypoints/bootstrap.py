@@ -9,6 +9,7 @@ from starlette.applications import Starlette
 
 from adapters.events import InProcessEventBus
 from adapters.http import create_app
+from adapters.realtime import Realtime, RealtimeSettings
 from adapters.security import BcryptHasher, JwtTokenService
 from adapters.sqlite import SqliteDatabase
 from adapters.system import RandomIds, SystemClock
@@ -32,6 +33,7 @@ class Core:
 @dataclass(frozen=True, slots=True)
 class Chatcore(Core):
     app: Starlette
+    realtime: Realtime
 
 
 def build_context(settings: Settings) -> Core:
@@ -55,14 +57,31 @@ def build_context(settings: Settings) -> Core:
 
 
 def build(settings: Settings) -> Chatcore:
-    """The whole server: the Core plus the ASGI app that serves it."""
+    """The whole server: the Core plus the ASGI app that serves it, WebSocket included."""
     core = build_context(settings)
+    realtime = Realtime(
+        core.ctx,
+        subscribe=core.bus.subscribe,
+        settings=RealtimeSettings(
+            heartbeat_seconds=settings.heartbeat_seconds,
+            typing_timeout_seconds=settings.typing_timeout_seconds,
+            queue_frames=settings.ws_queue_frames,
+            allowed_origins=settings.allowed_origins,
+        ),
+    )
     app = create_app(
         core.ctx,
         readiness=core.database.ping,
         allowed_origins=settings.allowed_origins,
         trust_proxy=settings.trust_proxy,
+        extra_routes=realtime.routes,
+        lifespan=lambda _: realtime.running(),
     )
     return Chatcore(
-        settings=core.settings, database=core.database, bus=core.bus, ctx=core.ctx, app=app
+        settings=core.settings,
+        database=core.database,
+        bus=core.bus,
+        ctx=core.ctx,
+        app=app,
+        realtime=realtime,
     )

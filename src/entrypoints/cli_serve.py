@@ -14,9 +14,8 @@ import uvicorn
 
 from entrypoints.bootstrap import build
 from entrypoints.cli_common import add_setting, settings_from
+from entrypoints.server import uvicorn_config
 
-# Open WebSockets get this long to finish before a stop forces them shut.
-GRACEFUL_SHUTDOWN_SECONDS = 10
 STARTUP_FAILED = 1
 
 
@@ -28,7 +27,9 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     add_setting(serve, "allowed_origins", metavar="ORIGIN[,ORIGIN…]")
     add_setting(serve, "rate_limits", metavar="on|off")
     add_setting(serve, "trust_proxy", metavar="on|off")
-    add_setting(serve, "bcrypt_rounds")
+    for name in ("bcrypt_rounds", "heartbeat_seconds", "typing_timeout_seconds"):
+        add_setting(serve, name)
+    add_setting(serve, "ws_queue_frames")
     serve.set_defaults(run=serve_forever)
 
 
@@ -36,19 +37,7 @@ def serve_forever(args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM; a stop by signal is a normal end (exit 0)."""
     settings = settings_from(args)
     chatcore = build(settings)
-    config = uvicorn.Config(
-        chatcore.app,
-        host=settings.host,
-        port=settings.port,
-        log_level="info",
-        # Per-message deflate costs CPU on every frame for small JSON; and compressing
-        # secrets next to attacker-chosen text invites CRIME-style guessing.
-        ws_per_message_deflate=False,
-        # Only behind a proxy may X-Forwarded-For name the client (uvicorn trusts
-        # FORWARDED_ALLOW_IPS, 127.0.0.1 by default); otherwise anyone could forge it.
-        proxy_headers=settings.trust_proxy,
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-    )
+    config = uvicorn_config(chatcore.app, settings)
     server = uvicorn.Server(config)
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     print(f"chatcore serving http://{host}:{settings.port} (database {settings.database})")

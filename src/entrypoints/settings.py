@@ -39,6 +39,10 @@ class Settings:
     rate_limits: bool = True
     trust_proxy: bool = False
     bcrypt_rounds: int = 12
+    # Realtime tuning beyond the contract (documented in docs/realtime.md).
+    heartbeat_seconds: int = 20  # protocol pings; a peer silent for as long again is dead
+    typing_timeout_seconds: int = 6  # "typing…" not refreshed this long is cleared
+    ws_queue_frames: int = 256  # a connection this far behind is closed with 1013
 
     @classmethod
     def load(
@@ -162,6 +166,9 @@ PARSERS: dict[str, Callable[[str, str], Any]] = {
     "rate_limits": _on_off,
     "trust_proxy": _on_off,
     "bcrypt_rounds": _integer(4, 31),
+    "heartbeat_seconds": _integer(1, 3600),
+    "typing_timeout_seconds": _integer(1, 600),
+    "ws_queue_frames": _integer(1, 100000),
 }
 assert set(PARSERS) == {f.name for f in fields(Settings)}, "every setting needs a parser"
 

@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).parent))  # so tests can `import helpers`
 
 from chatcore.events import DomainEvent
 from entrypoints.bootstrap import Chatcore, build
+from entrypoints.server import uvicorn_config
 from entrypoints.settings import Settings
 
 STARTUP_TIMEOUT_SECONDS = 20
@@ -56,13 +57,7 @@ def running(settings: Settings) -> Iterator[LiveServer]:
     port = listener.getsockname()[1]
     server_ = LiveServer(f"http://127.0.0.1:{port}", chatcore)
     chatcore.bus.subscribe(server_.events.append)  # before the first request
-    config = uvicorn.Config(
-        chatcore.app,
-        log_level="warning",
-        ws_per_message_deflate=False,
-        proxy_headers=settings.trust_proxy,
-        lifespan="on",
-    )
+    config = uvicorn_config(chatcore.app, settings, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [listener]}, name=f"uvicorn-{port}", daemon=True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from chatcore import presence as presence_rules
 from chatcore.agents import (
@@ -26,6 +27,8 @@ class Actor:
 
     agent_id: str
     token_id: str
+    # When the token dies on its own: live connections are closed then.
+    expires_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +48,7 @@ def authenticate(ctx: Context, access_token: str | None) -> Actor:
         if not tx.uow.tokens.is_live(claims.token_id, now=now):
             raise Unauthorized()
         require_agent(tx.uow, claims.agent_id)
-    return Actor(claims.agent_id, claims.token_id)
+    return Actor(claims.agent_id, claims.token_id, claims.expires_at)
 
 
 def setup_needed(ctx: Context) -> bool:

@@ -47,6 +47,14 @@ class MessagePage:
     has_more: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Resync:
+    """A conversation and the messages after a seq, read in one snapshot."""
+
+    view: ConversationView
+    page: MessagePage
+
+
 def guest_name(conversation_id: str) -> str:
     """ "Guest" and four digits, taken from the id so no clock or dice are needed."""
     digits = int("".join(c for c in conversation_id if c.isalnum())[-6:] or "0", 36) % 10000
@@ -114,6 +122,16 @@ def conversation_messages(
     with transaction(ctx, write=False) as tx:
         customer_conversation(tx.uow, conversation_id, session_id=session_id)
         return read_messages(tx, conversation_id, after_seq=after_seq, limit=limit)
+
+
+def customer_resync(
+    ctx: Context, conversation_id: str, *, session_id: str | None, after_seq: int
+) -> Resync:
+    """What a reconnecting customer missed: the conversation, the messages after ``after_seq``."""
+    with transaction(ctx, write=False) as tx:
+        conversation = customer_conversation(tx.uow, conversation_id, session_id=session_id)
+        page = read_messages(tx, conversation_id, after_seq=after_seq, limit=MESSAGE_PAGE_MAX)
+        return Resync(view_of(tx.uow, conversation), page)
 
 
 def post_customer_message(

@@ -20,7 +20,13 @@ from chatcore.usecases._base import (
     view_of,
 )
 from chatcore.usecases.accounts import Actor
-from chatcore.usecases.customer import MessagePage, Posted, read_messages
+from chatcore.usecases.customer import (
+    MESSAGE_PAGE_MAX,
+    MessagePage,
+    Posted,
+    Resync,
+    read_messages,
+)
 
 LISTING_MAX = 200
 ALL_STATUSES = frozenset(Status)
@@ -79,6 +85,27 @@ def agent_messages(
         if not may_read(agent, conversation):
             raise NotYourConversation()
         return read_messages(tx, conversation_id, after_seq=after_seq, limit=limit)
+
+
+def agent_resync(ctx: Context, actor: Actor, conversation_id: str, *, after_seq: int) -> Resync:
+    """A conversation the agent may read and every message after ``after_seq``, in one snapshot."""
+    with transaction(ctx, write=False) as tx:
+        agent = require_agent(tx.uow, actor.agent_id)
+        conversation = load_conversation(tx.uow, conversation_id)
+        if not may_read(agent, conversation):
+            raise NotYourConversation()
+        page = read_messages(tx, conversation_id, after_seq=after_seq, limit=MESSAGE_PAGE_MAX)
+        return Resync(view_of(tx.uow, conversation), page)
+
+
+def typist(ctx: Context, actor: Actor, conversation_id: str) -> Agent:
+    """The agent, if it may show "typing…" in this conversation: only its holder may."""
+    with transaction(ctx, write=False) as tx:
+        agent = require_agent(tx.uow, actor.agent_id)
+        conversation = load_conversation(tx.uow, conversation_id)
+        if conversation.status is not Status.AGENT or conversation.assigned_agent_id != agent.id:
+            raise NotYourConversation("Only the agent holding the conversation types in it.")
+        return agent
 
 
 def post_agent_message(

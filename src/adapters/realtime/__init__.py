@@ -1,0 +1,5 @@
+"""The realtime adapter: ``WS /api/v1/realtime/ws``, the hub that routes events to sockets."""
+
+from adapters.realtime.service import Realtime, RealtimeSettings
+
+__all__ = ["Realtime", "RealtimeSettings"]

@@ -1,0 +1,230 @@
+"""The hub: who is connected, and which of them each event reaches.
+
+Runs on the event loop only. Domain events come in (after commit, in commit
+order) through ``deliver``; each becomes at most two encoded frames (one for
+customers, one for agents), queued on every socket the contract's table names.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime
+
+from adapters.realtime.connection import Connection
+from adapters.realtime.frames import (
+    CLOSE_UNAUTHORIZED,
+    AgentAssignedData,
+    ChatClosedData,
+    ClosedBy,
+    ErrorData,
+    PresenceData,
+    encode,
+)
+from adapters.wire import (
+    assigned_agent_out,
+    conversation_listing_out,
+    conversation_out,
+    message_out,
+    timestamp,
+)
+from chatcore.conversation import Conversation, Status
+from chatcore.events import (
+    AgentAccessRevoked,
+    AgentAssigned,
+    AgentPresenceChanged,
+    ChatClosed,
+    ConversationUpdated,
+    DomainEvent,
+    MessageCreated,
+)
+
+
+class Hub:
+    def __init__(self, *, now: Callable[[], datetime]) -> None:
+        self._now = now
+        self.agents: set[Connection] = set()
+        self._by_agent: defaultdict[str, set[Connection]] = defaultdict(set)
+        self._customers: defaultdict[str, set[Connection]] = defaultdict(set)
+        self._subscribers: defaultdict[str, set[Connection]] = defaultdict(set)
+        # Who holds each conversation a customer is connected to (AGENT status only):
+        # presence changes reach exactly those customers.
+        self._holders: dict[str, str] = {}
+
+    # Registry
+
+    def add_agent(self, connection: Connection) -> None:
+        assert connection.agent_id is not None
+        self.agents.add(connection)
+        self._by_agent[connection.agent_id].add(connection)
+
+    def add_customer(self, connection: Connection, *, holder: str | None) -> None:
+        assert connection.conversation_id is not None
+        self._customers[connection.conversation_id].add(connection)
+        self._set_holder(connection.conversation_id, holder)
+
+    def learn_holder(self, conversation_id: str, conversation: Conversation) -> None:
+        """From a customer's snapshot, unless an event newer than it already told us."""
+        if conversation.status is Status.AGENT and conversation.assigned_agent_id:
+            self._holders.setdefault(conversation_id, conversation.assigned_agent_id)
+
+    def subscribe(self, connection: Connection, conversation_id: str) -> None:
+        self._subscribers[conversation_id].add(connection)
+
+    def unsubscribe(self, connection: Connection, conversation_id: str) -> None:
+        _discard(self._subscribers, conversation_id, connection)
+        connection.subscriptions.pop(conversation_id, None)
+
+    def remove(self, connection: Connection) -> None:
+        for conversation_id in list(connection.subscriptions):
+            self.unsubscribe(connection, conversation_id)
+        if connection.agent_id is not None:
+            self.agents.discard(connection)
+            _discard(self._by_agent, connection.agent_id, connection)
+        if connection.conversation_id is not None:
+            _discard(self._customers, connection.conversation_id, connection)
+            if connection.conversation_id not in self._customers:
+                self._holders.pop(connection.conversation_id, None)
+
+    # Lookups for typing, which never touches storage
+
+    def customers_of(self, conversation_id: str) -> set[Connection]:
+        return set(self._customers.get(conversation_id, ()))
+
+    def subscribers_of(self, conversation_id: str) -> set[Connection]:
+        return set(self._subscribers.get(conversation_id, ()))
+
+    def holder_connections(self, conversation_id: str) -> set[Connection]:
+        holder = self._holders.get(conversation_id)
+        return set(self._by_agent.get(holder, ())) if holder else set()
+
+    def connections_of(self, agent_id: str) -> set[Connection]:
+        return set(self._by_agent.get(agent_id, ()))
+
+    # Routing: the contract's "who receives what", one method per event
+
+    def deliver(self, event: DomainEvent) -> None:
+        match event:
+            case MessageCreated():
+                self._message_created(event)
+            case ConversationUpdated():
+                self._conversation_updated(event)
+            case AgentAssigned():
+                self._agent_assigned(event)
+            case ChatClosed():
+                self._chat_closed(event)
+            case AgentPresenceChanged():
+                self._presence_changed(event)
+            case AgentAccessRevoked():
+                self._access_revoked(event)
+
+    def _message_created(self, event: MessageCreated) -> None:
+        message = event.message
+        conversation_id = message.conversation_id
+        text = encode(
+            "message.created",
+            message_out(message),
+            now=self._now(),
+            conversation_id=conversation_id,
+        )
+        readers = (
+            self.customers_of(conversation_id)
+            | self.subscribers_of(conversation_id)
+            | self._holder_now(event.assigned_agent_id)
+        )
+        for connection in readers:
+            connection.send_about(conversation_id, text, seq=message.seq)
+
+    def _conversation_updated(self, event: ConversationUpdated) -> None:
+        conversation = event.view.conversation
+        holder = conversation.assigned_agent_id if conversation.status is Status.AGENT else None
+        if conversation.id in self._customers:
+            self._set_holder(conversation.id, holder)
+        now = self._now()
+        for_customer = encode(
+            "conversation.updated",
+            conversation_out(event.view),
+            now=now,
+            conversation_id=conversation.id,
+        )
+        for connection in self.customers_of(conversation.id):
+            connection.send_about(conversation.id, for_customer)
+        everyone = conversation.status is Status.AUTOMATED or event.status_changed
+        agents = set(self.agents) if everyone else self._holder_now(holder)
+        for_agents = encode(
+            "conversation.updated",
+            conversation_listing_out(event.view),
+            now=now,
+            conversation_id=conversation.id,
+        )
+        for connection in agents:
+            connection.send_about(conversation.id, for_agents)
+
+    def _agent_assigned(self, event: AgentAssigned) -> None:
+        data = AgentAssignedData(event.conversation_id, assigned_agent_out(event.agent))
+        text = encode(
+            "agent.assigned", data, now=self._now(), conversation_id=event.conversation_id
+        )
+        if event.conversation_id in self._customers:
+            self._set_holder(event.conversation_id, event.agent.id)
+        for connection in self.customers_of(event.conversation_id) | self.agents:
+            connection.send_about(event.conversation_id, text)
+
+    def _chat_closed(self, event: ChatClosed) -> None:
+        closed_by = ClosedBy(event.closed_by.id, event.closed_by.display_name)
+        data = ChatClosedData(event.conversation_id, closed_by, timestamp(event.closed_at))
+        text = encode("chat.closed", data, now=self._now(), conversation_id=event.conversation_id)
+        readers = (
+            self.customers_of(event.conversation_id)
+            | self.subscribers_of(event.conversation_id)
+            | self._holder_now(event.assigned_agent_id)
+        )
+        for connection in readers:
+            connection.send_about(event.conversation_id, text)
+
+    def _presence_changed(self, event: AgentPresenceChanged) -> None:
+        data = PresenceData(event.agent_id, event.display_name, event.presence.value)
+        text = encode("agent.presence.changed", data, now=self._now())
+        for connection in self.agents:
+            connection.send(text)
+        for conversation_id, holder in self._holders.items():
+            if holder == event.agent_id:
+                for connection in self.customers_of(conversation_id):
+                    connection.send_about(conversation_id, text)
+
+    def _access_revoked(self, event: AgentAccessRevoked) -> None:
+        words = encode(
+            "system.error",
+            ErrorData("unauthorized", "Your session has ended. Log in again."),
+            now=self._now(),
+        )
+        for connection in self.connections_of(event.agent_id):
+            if _revokes(event, connection.token_id):
+                self.remove(connection)
+                connection.close(CLOSE_UNAUTHORIZED, last_words=words)
+
+    def _holder_now(self, agent_id: str | None) -> set[Connection]:
+        return self.connections_of(agent_id) if agent_id else set()
+
+    def _set_holder(self, conversation_id: str, holder: str | None) -> None:
+        if holder is None:
+            self._holders.pop(conversation_id, None)
+        else:
+            self._holders[conversation_id] = holder
+
+
+def _revokes(event: AgentAccessRevoked, token_id: str | None) -> bool:
+    if event.token_ids is not None:
+        return token_id in event.token_ids
+    if event.everything_but is not None:
+        return token_id != event.everything_but
+    return True
+
+
+def _discard(index: defaultdict[str, set[Connection]], key: str, item: Connection) -> None:
+    members = index.get(key)
+    if members is None:
+        return
+    members.discard(item)
+    if not members:
+        del index[key]

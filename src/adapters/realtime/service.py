@@ -1,0 +1,97 @@
+"""The realtime adapter as one object: the hub, the bridge from the event bus, the timers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from starlette.routing import BaseRoute, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from adapters.http.endpoint import run
+from adapters.realtime.hub import Hub
+from adapters.realtime.session import SocketSession
+from adapters.realtime.typing_state import CUSTOMER, TypingTracker
+from chatcore.events import DomainEvent, MessageCreated
+from chatcore.messages import SenderType
+from chatcore.usecases import Context, presence
+
+log = logging.getLogger("chatcore.realtime")
+
+PATH = "/api/v1/realtime/ws"
+SWEEP_SECONDS = 0.5  # how often typing and presence deadlines are looked at
+
+Subscribe = Callable[[Callable[[DomainEvent], None]], Callable[[], None]]
+
+
+@dataclass(frozen=True, slots=True)
+class RealtimeSettings:
+    heartbeat_seconds: int = 20
+    typing_timeout_seconds: int = 6
+    queue_frames: int = 256
+    allowed_origins: Sequence[str] = ()
+
+
+class Realtime:
+    def __init__(self, ctx: Context, *, subscribe: Subscribe, settings: RealtimeSettings) -> None:
+        self.ctx = ctx
+        self.settings = settings
+        self.hub = Hub(now=ctx.clock.now)
+        self.typing = TypingTracker(timeout=float(settings.typing_timeout_seconds))
+        self._subscribe = subscribe
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def routes(self) -> list[BaseRoute]:
+        return [WebSocketRoute(PATH, self._serve)]
+
+    async def _serve(self, websocket: WebSocket) -> None:
+        await SocketSession(self, websocket).run()
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """For the app's lifespan: listen to the bus, keep the timers, stop cleanly."""
+        self._loop = asyncio.get_running_loop()
+        unsubscribe = self._subscribe(self._from_any_thread)
+        await run(presence.forget_connections, self.ctx)
+        sweeper = asyncio.create_task(self._sweep(), name="chatcore-realtime-sweeper")
+        try:
+            yield
+        finally:
+            unsubscribe()
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+            self._loop = None
+
+    def _from_any_thread(self, event: DomainEvent) -> None:
+        # Use cases publish from worker threads, in commit order; call_soon_threadsafe
+        # keeps that order on the loop, where the hub lives.
+        loop = self._loop
+        if loop is None:
+            return
+        with contextlib.suppress(RuntimeError):  # the loop closed under us: shutting down
+            loop.call_soon_threadsafe(self._deliver, event)
+
+    def _deliver(self, event: DomainEvent) -> None:
+        self.hub.deliver(event)
+        if isinstance(event, MessageCreated):
+            sender = event.message.sender
+            if sender.type is SenderType.CUSTOMER:
+                self.typing.end((event.message.conversation_id, CUSTOMER))
+            elif sender.type is SenderType.AGENT and sender.id:
+                self.typing.end((event.message.conversation_id, sender.id))
+
+    async def _sweep(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            self.typing.expire(now=loop.time())
+            try:
+                await run(presence.expire_presence, self.ctx)
+            except Exception:
+                log.exception("presence sweep failed; trying again shortly")

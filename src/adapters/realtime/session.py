@@ -1,0 +1,316 @@
+"""One socket from handshake to close: greet, snapshot, then frames both ways."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import TYPE_CHECKING, TypeVar
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from adapters.http.endpoint import run
+from adapters.realtime.connection import Connection, Subscription
+from adapters.realtime.frames import (
+    CLOSE_UNAUTHORIZED,
+    AgentTypingData,
+    BadFrame,
+    Connected,
+    ConversationRef,
+    CustomerTypingData,
+    ErrorData,
+    Ping,
+    Pong,
+    Subscribe,
+    Subscribed,
+    Typing,
+    Unsubscribe,
+    decode_client_frame,
+    encode,
+)
+from adapters.realtime.handshake import (
+    Greeting,
+    Refused,
+    bad_request,
+    check_customer,
+    check_origin,
+    read_greeting,
+    refusal_for,
+)
+from adapters.realtime.typing_state import CUSTOMER, TypistKey
+from adapters.wire import conversation_listing_out, conversation_out, message_out
+from chatcore.errors import DomainError
+from chatcore.usecases import Actor, accounts, customer, inbox, presence
+from chatcore.usecases.customer import Resync
+
+if TYPE_CHECKING:
+    from adapters.realtime.service import Realtime
+
+log = logging.getLogger("chatcore.realtime")
+T = TypeVar("T")
+
+
+class SocketSession:
+    def __init__(self, realtime: Realtime, websocket: WebSocket) -> None:
+        self.realtime = realtime
+        self.ctx = realtime.ctx
+        self.hub = realtime.hub
+        self.websocket = websocket
+        self.actor: Actor | None = None
+        self.connection: Connection | None = None
+
+    async def run(self) -> None:
+        await self.websocket.accept()
+        try:
+            connection = await self._handshake()
+        except Refused as refused:
+            await self._refuse(refused)
+            return
+        expiry = self._close_when_the_token_dies(connection)
+        try:
+            await self._pump(connection)
+        finally:
+            if expiry is not None:
+                expiry.cancel()
+            await self._leave(connection)
+
+    # Handshake
+
+    async def _handshake(self) -> Connection:
+        greeting = read_greeting(self.websocket)
+        settings = self.realtime.settings
+        if greeting.role == "agent":
+            self.actor = await self._authenticate(greeting.access_token)
+        connection = Connection(
+            self.websocket,
+            queue_frames=settings.queue_frames,
+            close_timeout=float(settings.heartbeat_seconds) * 2,
+            agent_id=self.actor.agent_id if self.actor else None,
+            token_id=self.actor.token_id if self.actor else None,
+        )
+        connected = Connected(greeting.role, connection.agent_id, settings.heartbeat_seconds)
+        connection.send(self._frame("system.connected", connected))
+        self.connection = connection
+        try:
+            if self.actor is None:
+                await self._join_as_customer(connection, greeting)
+            else:
+                await self._join_as_agent(connection, greeting)
+        except BaseException:
+            self.hub.remove(connection)
+            raise
+        return connection
+
+    async def _authenticate(self, token: str | None) -> Actor:
+        return await self._refusing(run(accounts.authenticate, self.ctx, token))
+
+    async def _join_as_customer(self, connection: Connection, greeting: Greeting) -> None:
+        conversation_id, session_id = check_customer(greeting)
+        connection.conversation_id = conversation_id
+        connection.subscriptions[conversation_id] = Subscription()
+        self.hub.add_customer(connection, holder=None)
+        resync = await self._refusing(
+            run(
+                customer.customer_resync,
+                self.ctx,
+                conversation_id,
+                session_id=session_id,
+                after_seq=greeting.after_seq,
+            )
+        )
+        self.hub.learn_holder(conversation_id, resync.view.conversation)
+        self._send_snapshot(connection, resync, after_seq=greeting.after_seq)
+
+    async def _join_as_agent(self, connection: Connection, greeting: Greeting) -> None:
+        assert self.actor is not None
+        self.hub.add_agent(connection)
+        resync = None
+        if greeting.conversation_id is not None:
+            resync = await self._subscribe(connection, greeting.conversation_id, greeting.after_seq)
+        check_origin(self.websocket, self.realtime.settings.allowed_origins)
+        if resync is not None:
+            self._send_snapshot(connection, resync, after_seq=greeting.after_seq)
+        await run(presence.agent_connected, self.ctx, self.actor.agent_id)
+
+    async def _subscribe(
+        self, connection: Connection, conversation_id: str, after_seq: int
+    ) -> Resync:
+        """Hold the conversation's live events back, read the snapshot, then let them go."""
+        assert self.actor is not None
+        connection.subscriptions[conversation_id] = Subscription()
+        self.hub.subscribe(connection, conversation_id)
+        try:
+            return await self._refusing(
+                run(inbox.agent_resync, self.ctx, self.actor, conversation_id, after_seq=after_seq)
+            )
+        except Refused:
+            self.hub.unsubscribe(connection, conversation_id)
+            raise
+
+    async def _refusing(self, pending: Awaitable[T]) -> T:
+        """Await a use case; a domain refusal becomes the socket's own kind of refusal."""
+        try:
+            return await pending
+        except DomainError as error:
+            raise refusal_for(error) from None
+
+    def _send_snapshot(self, connection: Connection, resync: Resync, *, after_seq: int) -> None:
+        view, page = resync.view, resync.page
+        shown = conversation_listing_out(view) if connection.is_agent else conversation_out(view)
+        messages = [message_out(m) for m in page.items]
+        conversation_id = view.conversation.id
+        subscribed = Subscribed(shown, messages, page.has_more)
+        connection.send(self._frame("system.subscribed", subscribed, conversation_id))
+        last = page.items[-1].seq if page.items else after_seq
+        connection.release(conversation_id, snapshot_last_seq=last)
+
+    async def _refuse(self, refused: Refused) -> None:
+        with contextlib.suppress(Exception):
+            await self.websocket.send_text(
+                self._frame("system.error", ErrorData(refused.code, refused.message))
+            )
+            await self.websocket.close(refused.close_code)
+
+    # After the handshake: a writer and a reader per socket
+
+    async def _pump(self, connection: Connection) -> None:
+        writer = asyncio.create_task(connection.write_until_closed())
+        reader = asyncio.create_task(self._read(connection))
+        try:
+            await asyncio.wait({writer, reader}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (writer, reader):
+                task.cancel()
+            for task in (writer, reader):
+                with contextlib.suppress(BaseException):
+                    await task
+
+    async def _read(self, connection: Connection) -> None:
+        while True:
+            try:
+                message = await self.websocket.receive()
+            except (WebSocketDisconnect, RuntimeError):
+                return
+            if message["type"] == "websocket.disconnect":
+                return
+            text = message.get("text")
+            if text is None:
+                self._error(connection, "bad_request", "Frames are JSON text, not binary.")
+                continue
+            await self._on_frame(connection, text)
+
+    async def _on_frame(self, connection: Connection, text: str) -> None:
+        try:
+            frame = decode_client_frame(text)
+            match frame:
+                case Ping():
+                    connection.send(self._frame("system.pong", Pong()))
+                case Subscribe() if connection.is_agent:
+                    resync = await self._subscribe(
+                        connection, frame.conversation_id, frame.after_seq
+                    )
+                    self._send_snapshot(connection, resync, after_seq=frame.after_seq)
+                case Unsubscribe() if connection.is_agent:
+                    self.hub.unsubscribe(connection, frame.conversation_id)
+                    ref = ConversationRef(frame.conversation_id)
+                    connection.send(self._frame("system.unsubscribed", ref, frame.conversation_id))
+                case Typing():
+                    await self._typing(connection, frame)
+                case _:
+                    raise bad_request("Customers may only send typing and ping.")
+        except BadFrame as bad:
+            self._error(connection, "bad_request", str(bad))
+        except Refused as refused:
+            self._error(connection, refused.code, refused.message)
+
+    async def _typing(self, connection: Connection, frame: Typing) -> None:
+        if connection.conversation_id is not None:  # a customer: its one conversation
+            self._customer_typing(connection, connection.conversation_id, frame.is_typing)
+            return
+        assert self.actor is not None
+        if frame.conversation_id is None:
+            raise bad_request("An agent's typing frame names its conversation_id.")
+        conversation_id = frame.conversation_id
+        typist = await self._refusing(run(inbox.typist, self.ctx, self.actor, conversation_id))
+        self._show_typing(
+            connection,
+            (conversation_id, typist.id),
+            "agent.typing",
+            partial(AgentTypingData, typist.id, typist.display_name),
+            lambda: (
+                (self.hub.customers_of(conversation_id) | self.hub.subscribers_of(conversation_id))
+                - self.hub.connections_of(typist.id)
+            ),
+            is_typing=frame.is_typing,
+        )
+
+    def _customer_typing(
+        self, connection: Connection, conversation_id: str, is_typing: bool
+    ) -> None:
+        self._show_typing(
+            connection,
+            (conversation_id, CUSTOMER),
+            "customer.typing",
+            CustomerTypingData,
+            lambda: (
+                self.hub.holder_connections(conversation_id)
+                | self.hub.subscribers_of(conversation_id)
+            ),
+            is_typing=is_typing,
+        )
+
+    def _show_typing(
+        self,
+        connection: Connection,
+        key: TypistKey,
+        kind: str,
+        payload: Callable[[bool], object],
+        audience: Callable[[], set[Connection]],
+        *,
+        is_typing: bool,
+    ) -> None:
+        """Tell the audience; a "typing" not refreshed in time is later taken back by itself."""
+        conversation_id = key[0]
+
+        def announce(typing_now: bool) -> None:
+            text = self._frame(kind, payload(typing_now), conversation_id)
+            for reader in audience():
+                reader.send_about(conversation_id, text)
+
+        tracker = self.realtime.typing
+        if is_typing:
+            now = asyncio.get_running_loop().time()
+            tracker.started(key, connection, now=now, stop=lambda: announce(False))
+        else:
+            tracker.stopped(key)
+        announce(is_typing)
+
+    # Leaving
+
+    def _close_when_the_token_dies(self, connection: Connection) -> asyncio.TimerHandle | None:
+        if self.actor is None or self.actor.expires_at is None:
+            return None
+        left = (self.actor.expires_at - self.ctx.clock.now()).total_seconds()
+        return asyncio.get_running_loop().call_later(max(left, 0.0), self._expire, connection)
+
+    def _expire(self, connection: Connection) -> None:
+        self.hub.remove(connection)
+        words = self._frame("system.error", ErrorData("unauthorized", "Your session has expired."))
+        connection.close(CLOSE_UNAUTHORIZED, last_words=words)
+
+    async def _leave(self, connection: Connection) -> None:
+        self.hub.remove(connection)
+        self.realtime.typing.end_connection(connection)
+        if self.actor is not None:
+            try:
+                await run(presence.agent_disconnected, self.ctx, self.actor.agent_id)
+            except Exception:
+                log.exception("could not record an agent's disconnect")
+
+    def _error(self, connection: Connection, code: str, message: str) -> None:
+        connection.send(self._frame("system.error", ErrorData(code, message)))
+
+    def _frame(self, kind: str, data: object, conversation_id: str | None = None) -> str:
+        return encode(kind, data, now=self.ctx.clock.now(), conversation_id=conversation_id)

@@ -1,0 +1,42 @@
+"""How uvicorn serves chatcore: one place, used by ``chatcore serve`` and by the tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from entrypoints.settings import Settings
+
+# Open WebSockets get this long to finish before a stop forces them shut.
+GRACEFUL_SHUTDOWN_SECONDS = 10
+# The contract's largest frame; websockets closes a bigger one with 1009 itself.
+MAX_FRAME_BYTES = 64 * 1024
+
+
+def uvicorn_config(app: ASGIApp, settings: Settings, **overrides: Any) -> uvicorn.Config:
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": "info",
+        "lifespan": "on",
+        # websockets (sans-I/O), not wsproto: it pings, enforces the frame limit, and
+        # applies backpressure, so a slow reader fills its own queue, not our memory.
+        "ws": "websockets-sansio",
+        "ws_max_size": MAX_FRAME_BYTES,
+        # Heartbeats: a ping every interval; a peer that has not answered within the
+        # same time again is dead, and its connection (and presence) goes.
+        "ws_ping_interval": float(settings.heartbeat_seconds),
+        "ws_ping_timeout": float(settings.heartbeat_seconds),
+        # Per-message deflate costs CPU and ~100 KiB of zlib state per connection for
+        # small JSON; and compressing secrets next to attacker-chosen text invites
+        # CRIME-style guessing.
+        "ws_per_message_deflate": False,
+        # Only behind a proxy may X-Forwarded-For name the client (uvicorn trusts
+        # FORWARDED_ALLOW_IPS, 127.0.0.1 by default); otherwise anyone could forge it.
+        "proxy_headers": settings.trust_proxy,
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
+    }
+    options.update(overrides)
+    return uvicorn.Config(app, **options)
