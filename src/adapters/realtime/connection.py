@@ -45,6 +45,7 @@ class Connection:
         # Unbounded as a type, bounded by send(): room stays for last words and the end mark.
         self._queue: asyncio.Queue[str | None] = asyncio.Queue()
         self._close_timeout = close_timeout
+        self._closing = asyncio.Event()
 
     @property
     def is_agent(self) -> bool:
@@ -90,11 +91,22 @@ class Connection:
         if self.closing:
             return
         self.close_code = code
+        self._closing.set()
         while not self._queue.empty():
             self._queue.get_nowait()
         if last_words is not None:
             self._queue.put_nowait(last_words)
         self._queue.put_nowait(None)
+
+    async def given_up(self) -> None:
+        """Returns once a close was asked for and the peer had its time to take it.
+
+        A peer that stopped reading leaves the writer stuck behind a full socket
+        buffer, where not even the close frame gets through: after this, the
+        connection counts as gone for us (hub, presence) whatever the socket does.
+        """
+        await self._closing.wait()
+        await asyncio.sleep(self._close_timeout)
 
     async def write_until_closed(self) -> None:
         """The writer: one per socket, so a slow peer only ever blocks itself."""
@@ -102,7 +114,14 @@ class Connection:
             text = await self._queue.get()
             if text is None:
                 break
-            await self.websocket.send_text(text)
+            try:
+                await asyncio.wait_for(self.websocket.send_text(text), self._close_timeout)
+            except TimeoutError:
+                # Not one frame taken in that long: the peer stopped reading. Give up
+                # on it now; a live reader reconnects and resyncs.
+                log.info("dropping a connection that stopped reading")
+                self.close(CLOSE_TOO_SLOW)
+                return
         # The close frame waits behind whatever the peer has not read yet; a peer that
         # never reads again is dropped by the heartbeat, or by this timeout.
         with contextlib.suppress(Exception):

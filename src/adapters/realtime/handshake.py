@@ -57,7 +57,12 @@ class Greeting:
     conversation_id: str | None
     customer_session_id: str | None
     access_token: str | None
-    after_seq: int
+    raw_after_seq: str | None
+
+    @property
+    def after_seq(self) -> int:
+        """Read only after the token is checked: a bad token is 4401 before a bad after_seq."""
+        return _after_seq(self.raw_after_seq)
 
 
 def read_greeting(websocket: WebSocket) -> Greeting:
@@ -70,7 +75,7 @@ def read_greeting(websocket: WebSocket) -> Greeting:
         conversation_id=query.get("conversation_id") or None,
         customer_session_id=query.get("customer_session_id") or None,
         access_token=query.get("access_token") or None,
-        after_seq=_after_seq(query.get("after_seq")),
+        raw_after_seq=query.get("after_seq"),
     )
 
 
@@ -87,6 +92,7 @@ def check_customer(greeting: Greeting) -> tuple[str, str]:
         raise bad_request("A customer connects to one conversation: conversation_id is required.")
     if greeting.customer_session_id is None:
         raise bad_request("customer_session_id is required.")
+    _ = greeting.after_seq  # a malformed one is a 4400 before any lookup
     return greeting.conversation_id, greeting.customer_session_id
 
 

@@ -125,13 +125,14 @@ class SocketSession:
 
     async def _join_as_agent(self, connection: Connection, greeting: Greeting) -> None:
         assert self.actor is not None
+        after_seq = greeting.after_seq
         self.hub.add_agent(connection)
         resync = None
         if greeting.conversation_id is not None:
-            resync = await self._subscribe(connection, greeting.conversation_id, greeting.after_seq)
+            resync = await self._subscribe(connection, greeting.conversation_id, after_seq)
         check_origin(self.websocket, self.realtime.settings.allowed_origins)
         if resync is not None:
-            self._send_snapshot(connection, resync, after_seq=greeting.after_seq)
+            self._send_snapshot(connection, resync, after_seq=after_seq)
         await run(presence.agent_connected, self.ctx, self.actor.agent_id)
 
     async def _subscribe(
@@ -176,14 +177,17 @@ class SocketSession:
     # After the handshake: a writer and a reader per socket
 
     async def _pump(self, connection: Connection) -> None:
-        writer = asyncio.create_task(connection.write_until_closed())
-        reader = asyncio.create_task(self._read(connection))
+        tasks = (
+            asyncio.create_task(connection.write_until_closed()),
+            asyncio.create_task(self._read(connection)),
+            asyncio.create_task(connection.given_up()),
+        )
         try:
-            await asyncio.wait({writer, reader}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for task in (writer, reader):
+            for task in tasks:
                 task.cancel()
-            for task in (writer, reader):
+            for task in tasks:
                 with contextlib.suppress(BaseException):
                     await task
 

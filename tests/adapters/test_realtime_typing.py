@@ -1,0 +1,143 @@
+"""Typing indicators clear themselves: on silence, when the typist's socket goes, on a post.
+
+A ``typing`` true not refreshed for typing_timeout_seconds is followed by the same
+event with ``is_typing`` false, sent by nobody; the same happens at once when the
+typist's connection closes or the typist posts a message. The drop and post cases
+run with a long timeout, so only the drop or the post can explain the false.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from conftest import LiveServer
+from helpers import Account, go_online, register_admin, register_agent, start_conversation
+from ws_client import (
+    FAST,
+    agent_says,
+    agent_url,
+    connect,
+    customer_says,
+    customer_url,
+    escalate,
+    rest,
+    run,
+)
+
+
+def _held_chat(
+    make_server: Callable[..., LiveServer], **settings: Any
+) -> tuple[LiveServer, Account, str, str]:
+    server = make_server(**{**FAST, **settings})
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        admin = register_admin(client)
+        alice = register_agent(client, admin.token, display_name="Alice")
+        go_online(client, alice.token)
+        session, conversation = start_conversation(client)
+    return server, alice, session, conversation["id"]
+
+
+def test_typing_not_refreshed_clears_itself(make_server: Callable[..., LiveServer]) -> None:
+    server, alice, session, x = _held_chat(make_server, typing_timeout_seconds=1)
+
+    async def scenario() -> None:
+        async with rest(server.url) as http:
+            await escalate(http, session, x)
+        async with (
+            connect(customer_url(server.url, x, session), name="customer") as customer,
+            connect(agent_url(server.url, alice.token), name="alice") as agent,
+        ):
+            await customer.next_frame("system.subscribed")
+            await agent.next_frame("system.connected")
+
+            await agent.send({"type": "typing", "conversation_id": x, "is_typing": True})
+            started = await customer.next_frame("agent.typing", conversation_id=x)
+            assert started["data"]["is_typing"] is True
+            stopped = await customer.next_frame("agent.typing", conversation_id=x)
+            assert stopped["data"] == {
+                "agent_id": alice.id,
+                "display_name": "Alice",
+                "is_typing": False,
+            }
+
+            await customer.send({"type": "typing", "is_typing": True})
+            started = await agent.next_frame("customer.typing", conversation_id=x)
+            assert started["data"] == {"is_typing": True}
+            stopped = await agent.next_frame("customer.typing", conversation_id=x)
+            assert stopped["data"] == {"is_typing": False}
+
+            # Once cleared, it stays cleared: no second false.
+            await customer.expect_nothing_more("agent.typing")
+            await agent.expect_nothing_more("customer.typing")
+
+    run(scenario())
+
+
+def test_the_typists_connection_closing_clears_its_typing(
+    make_server: Callable[..., LiveServer],
+) -> None:
+    server, alice, session, x = _held_chat(make_server, typing_timeout_seconds=600)
+
+    async def scenario() -> None:
+        async with rest(server.url) as http:
+            await escalate(http, session, x)
+        async with (
+            connect(customer_url(server.url, x, session), name="customer") as customer,
+            connect(agent_url(server.url, alice.token), name="alice") as agent,
+        ):
+            await customer.next_frame("system.subscribed")
+            await agent.next_frame("system.connected")
+
+            async with connect(agent_url(server.url, alice.token), name="alice 2") as typist:
+                await typist.next_frame("system.connected")
+                await typist.send({"type": "typing", "conversation_id": x, "is_typing": True})
+                started = await customer.next_frame("agent.typing", conversation_id=x)
+                assert started["data"]["is_typing"] is True
+            stopped = await customer.next_frame("agent.typing", conversation_id=x)
+            assert stopped["data"]["is_typing"] is False
+            assert stopped["data"]["agent_id"] == alice.id
+
+            url = customer_url(server.url, x, session)
+            async with connect(url, name="customer tab 2") as tab:
+                await tab.next_frame("system.subscribed")
+                await tab.send({"type": "typing", "is_typing": True})
+                started = await agent.next_frame("customer.typing", conversation_id=x)
+                assert started["data"] == {"is_typing": True}
+            stopped = await agent.next_frame("customer.typing", conversation_id=x)
+            assert stopped["data"] == {"is_typing": False}
+
+    run(scenario())
+
+
+def test_posting_a_message_clears_the_typists_typing(
+    make_server: Callable[..., LiveServer],
+) -> None:
+    server, alice, session, x = _held_chat(make_server, typing_timeout_seconds=600)
+
+    async def scenario() -> None:
+        async with rest(server.url) as http:
+            await escalate(http, session, x)
+            async with (
+                connect(customer_url(server.url, x, session), name="customer") as customer,
+                connect(agent_url(server.url, alice.token), name="alice") as agent,
+            ):
+                await customer.next_frame("system.subscribed")
+                await agent.next_frame("system.connected")
+
+                await agent.send({"type": "typing", "conversation_id": x, "is_typing": True})
+                assert (await customer.next_frame("agent.typing"))["data"]["is_typing"] is True
+                await agent_says(http, alice.token, x, "Here you go")
+                await customer.next_frame("message.created", conversation_id=x)
+                stopped = await customer.next_frame("agent.typing", conversation_id=x)
+                assert stopped["data"]["is_typing"] is False
+
+                await customer.send({"type": "typing", "is_typing": True})
+                assert (await agent.next_frame("customer.typing"))["data"]["is_typing"] is True
+                await customer_says(http, session, x, "Thanks!")
+                await agent.next_frame("message.created", conversation_id=x)
+                stopped = await agent.next_frame("customer.typing", conversation_id=x)
+                assert stopped["data"] == {"is_typing": False}
+
+    run(scenario())
