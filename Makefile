@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
+# The browser tests drive Debian's Chromium: Playwright's own browser download
+# cannot work without the internet, and the distribution's package needs none.
+CHROMIUM := /usr/bin/chromium
+
 .PHONY: install install-dev run test lint typecheck pytest clean
 
 install: $(VENV)/.installed
@@ -29,7 +33,11 @@ lint: install-dev
 typecheck: install-dev
 	$(BIN)/mypy --strict src
 
-pytest: install-dev
+$(CHROMIUM):
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+pytest: install-dev $(CHROMIUM)
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest

@@ -43,7 +43,7 @@ _STOPWORDS = frozenset(
     can could would should will shall may might must to of in on at by for with
     from about as into how what when where why who which there here this that
     these those and or but if so not no please hi hello hey thanks thank any
-    some get got have has had just want need like know tell help""".split()
+    some get got have has had just want need like know tell help take make use""".split()
 )
 _WORD = re.compile(r"[a-z0-9]+")
 

@@ -13,6 +13,7 @@ from adapters.realtime import Realtime, RealtimeSettings
 from adapters.security import BcryptHasher, JwtTokenService
 from adapters.sqlite import SqliteDatabase
 from adapters.system import RandomIds, SystemClock
+from adapters.web import web_routes
 from chatcore.usecases import Context, Policy
 from entrypoints.settings import Settings, resolve_secret
 
@@ -74,7 +75,7 @@ def build(settings: Settings) -> Chatcore:
         readiness=core.database.ping,
         allowed_origins=settings.allowed_origins,
         trust_proxy=settings.trust_proxy,
-        extra_routes=realtime.routes,
+        extra_routes=[*realtime.routes, *web_routes()],
         lifespan=lambda _: realtime.running(),
     )
     return Chatcore(

@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 import uvicorn
-from conftest import LiveServer
 from helpers import (
     Account,
     customer_headers,
@@ -24,6 +23,8 @@ from helpers import (
     start_conversation,
 )
 from starlette.types import ASGIApp
+
+from servers import LiveServer
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 CONVERSATION_KEYS = {

@@ -17,12 +17,12 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import LiveServer
 from helpers import PASSWORD, expect, login
 
 from chatcore.usecases import accounts
 from entrypoints.bootstrap import build_context
 from entrypoints.settings import Settings
+from servers import LiveServer
 
 CHATCORE = str(Path(sys.executable).with_name("chatcore"))
 

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from conftest import LiveServer
 from helpers import (
     customer_headers,
     expect,
@@ -24,6 +23,7 @@ from helpers import (
 )
 
 from chatcore.events import AgentAssigned
+from servers import LiveServer
 
 ESCALATE = "/api/v1/customer/conversations/{}/escalate"
 

@@ -11,9 +11,9 @@ import asyncio
 import sqlite3
 
 import httpx
-from conftest import LiveServer
 
 from adapters.sqlite.connections import BUSY_TIMEOUT_MS
+from servers import LiveServer
 
 # Generous: well past any noise, yet well inside the busy timeout the POST waits on.
 ANSWER_TIMEOUT_SECONDS = BUSY_TIMEOUT_MS / 1000 / 2

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from conftest import LiveServer
 from helpers import bearer, expect, go_online, login, register_admin, register_agent
 from http_support import (
     ADMIN,
@@ -17,6 +16,7 @@ from http_support import (
 )
 
 from chatcore.events import AgentAccessRevoked
+from servers import LiveServer
 
 FAQS = f"{ADMIN}/faqs"
 ENTRY = {"slug": "opening-hours", "question": "When are you open?", "answer": "Always."}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from conftest import LiveServer
 from helpers import PASSWORD, bearer, expect, login, register_admin, register_agent
 from http_support import (
     AGENT,
@@ -18,6 +17,8 @@ from http_support import (
     say,
     team,
 )
+
+from servers import LiveServer
 
 REGISTER = f"{AGENT}/register"
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import httpx
-from conftest import LiveServer
 from helpers import expect, register_admin
 from http_support import AGENT, CUSTOMER, client_of, error_of, new_chat
+
+from servers import LiveServer
 
 WIDGET_SITE = "https://shop.example.org"
 CONSOLE = "https://console.example.com"

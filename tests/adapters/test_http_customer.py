@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from conftest import LiveServer
 from helpers import customer_headers, expect, go_online, register_admin, register_agent
 from http_support import (
     CUSTOMER,
@@ -20,6 +19,7 @@ from http_support import (
 )
 
 from chatcore.bot import FALLBACK, GREETING
+from servers import LiveServer
 
 
 def test_quick_questions_are_slug_and_question_in_display_order(live_server: LiveServer) -> None:

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from conftest import LiveServer
 from http_support import client_of, error_of, serving
 from starlette.requests import Request
 from starlette.responses import Response
@@ -21,6 +20,7 @@ from adapters.http.cursor import decode_cursor, encode_cursor
 from adapters.http.errors import domain_status
 from chatcore import errors
 from chatcore.ports import ListingCursor
+from servers import LiveServer
 
 
 def test_every_domain_error_has_a_status_and_code() -> None:

@@ -10,13 +10,13 @@ from typing import Any
 import httpx
 import jsonschema
 import pytest
-from conftest import LiveServer
 from helpers import expect, go_online, register_admin, register_agent
 from http_support import ADMIN, AGENT, CUSTOMER, client_of, new_chat, say
 from openapi_spec_validator import validate
 from starlette.routing import Route
 
 from adapters.http import ENDPOINTS
+from servers import LiveServer
 
 OPENAPI = "/api/v1/openapi.json"
 METHODS = {"get", "post", "put", "delete", "patch"}

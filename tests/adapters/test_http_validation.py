@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import LiveServer
 from helpers import expect, register_admin
 from http_support import (
     ADMIN,
@@ -20,6 +19,8 @@ from http_support import (
     fields_of,
     new_chat,
 )
+
+from servers import LiveServer
 
 LIMIT = 64 * 1024
 

@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import LiveServer
 from helpers import Account, go_online, register_admin, register_agent, start_conversation
 from http_support import CONVERSATION_KEYS
 from ws_client import (
@@ -27,6 +26,8 @@ from ws_client import (
     rest,
     run,
 )
+
+from servers import LiveServer
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from conftest import LiveServer, running
 from helpers import (
     Account,
     bearer,
@@ -35,6 +34,7 @@ from ws_client import (
 
 from chatcore.bot import GREETING
 from entrypoints.settings import Settings
+from servers import LiveServer, running
 
 HEARTBEAT = 5
 UNKNOWN = "00000000-0000-4000-8000-000000000000"

@@ -7,11 +7,11 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
-from conftest import running
 from helpers import register_admin, start_conversation
 from ws_client import FAST, agent_url, connect, customer_url, run
 
 from entrypoints.settings import Settings
+from servers import running
 
 
 def test_stopping_the_server_closes_sockets_with_going_away_or_restart(tmp_path: Path) -> None:

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from conftest import LiveServer
 from helpers import (
     Account,
     customer_headers,
@@ -37,6 +36,8 @@ from ws_client import (
     rest,
     run,
 )
+
+from servers import LiveServer
 
 PER_SENDER = 30
 

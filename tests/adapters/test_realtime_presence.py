@@ -13,7 +13,6 @@ import contextlib
 from collections.abc import Callable
 
 import httpx
-from conftest import LiveServer
 from helpers import go_online, register_admin, register_agent
 from ws_client import (
     FAST,
@@ -26,6 +25,8 @@ from ws_client import (
     rest,
     run,
 )
+
+from servers import LiveServer
 
 GRACE = FAST["presence_grace_seconds"]
 

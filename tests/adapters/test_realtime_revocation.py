@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import httpx
-from conftest import LiveServer
 from helpers import PASSWORD, bearer, expect, go_online, login, register_admin, register_agent
 from ws_client import FAST, agent_url, connect, rest, run
+
+from servers import LiveServer
 
 REVOKED_WITHIN = 5.0
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from conftest import LiveServer
 from helpers import Account, go_online, register_admin, register_agent, start_conversation
 from http_support import CONVERSATION_KEYS, MESSAGE_KEYS
 from ws_client import (
@@ -32,6 +31,8 @@ from ws_client import (
     set_presence,
     start_chat,
 )
+
+from servers import LiveServer
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 

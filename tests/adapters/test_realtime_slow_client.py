@@ -24,7 +24,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
-from conftest import LiveServer
 from helpers import Account, go_online, register_admin, register_agent, start_conversation
 from ws_client import (
     FAST,
@@ -38,6 +37,8 @@ from ws_client import (
     rest,
     run,
 )
+
+from servers import LiveServer
 
 BIG = "\N{GRINNING FACE}" * 3990  # 3990 characters, ~16 KB of UTF-8
 MAX_POSTS = 200  # ~6 MB to the slow socket: more than the buffers on the way hold (~3 MB)

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from conftest import LiveServer
 from helpers import Account, go_online, register_admin, register_agent, start_conversation
 from ws_client import (
     FAST,
@@ -25,6 +24,8 @@ from ws_client import (
     rest,
     run,
 )
+
+from servers import LiveServer
 
 
 def _held_chat(

@@ -16,10 +16,20 @@ log = logging.getLogger("chatcore.realtime")
 
 @dataclass(eq=False)
 class Subscription:
-    """Events that arrive while the snapshot is being read wait here, then go after it."""
+    """Events that arrive while the snapshot is being read wait here, then go after it.
+
+    ``floor`` stays after the release: the event of a message the snapshot already
+    held can still reach the loop after the snapshot was sent (the reading thread
+    may report back before the committing thread publishes), and must not be sent
+    twice.
+    """
 
     snapshot_pending: bool = True
+    floor: int = 0
     held_back: list[tuple[int | None, str]] = field(default_factory=list)
+
+    def already_sent(self, seq: int | None) -> bool:
+        return seq is not None and seq <= self.floor
 
 
 class Connection:
@@ -70,9 +80,11 @@ class Connection:
     def send_about(self, conversation_id: str, text: str, *, seq: int | None = None) -> None:
         """Like send, but held back while that conversation's snapshot is being read."""
         subscription = self.subscriptions.get(conversation_id)
-        if subscription is not None and subscription.snapshot_pending:
+        if subscription is None:
+            self.send(text)
+        elif subscription.snapshot_pending:
             subscription.held_back.append((seq, text))
-        else:
+        elif not subscription.already_sent(seq):
             self.send(text)
 
     def release(self, conversation_id: str, *, snapshot_last_seq: int) -> None:
@@ -81,9 +93,10 @@ class Connection:
         if subscription is None:
             return
         subscription.snapshot_pending = False
+        subscription.floor = snapshot_last_seq
         held, subscription.held_back = subscription.held_back, []
         for seq, text in held:
-            if seq is None or seq > snapshot_last_seq:
+            if not subscription.already_sent(seq):
                 self.send(text)
 
     def close(self, code: int, *, last_words: str | None = None) -> None:

@@ -1,0 +1,42 @@
+"""Fixtures every test folder shares: real servers on loopback (see servers.py).
+
+``make_server(**overrides)`` starts one with Settings fields overridden (native
+values: ``agent_capacity=2``, ``rate_limits=False``); ``live_server`` is one with
+the defaults. Each has its own SQLite file in tmp_path and bcrypt at 4 rounds.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import replace
+from itertools import count
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # so tests can `import servers`
+
+from entrypoints.settings import Settings
+from servers import LiveServer, running
+
+
+@pytest.fixture
+def make_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
+    numbers = count()
+    with ExitStack() as stack:
+
+        def make(**overrides: Any) -> LiveServer:
+            base = Settings(
+                database=str(tmp_path / f"chatcore-{next(numbers)}.db"), bcrypt_rounds=4
+            )
+            return stack.enter_context(running(replace(base, **overrides)))
+
+        yield make
+
+
+@pytest.fixture
+def live_server(make_server: Callable[..., LiveServer]) -> LiveServer:
+    return make_server()
