@@ -77,7 +77,7 @@ function startSession(agent) {
   hideAuth();
   show($("#shell"), true);
   socket.start(getToken());
-  loadLists({ initial: true });
+  loadLists();
   const hash = window.location.hash;
   if (!hash || hash === "#/login" || hash === "#/setup" || hash === "#/" || hash === "#") go("#/inbox");
   else route();
@@ -188,12 +188,13 @@ function route() {
 
 async function loadLists() {
   const generation = ++app.listsGeneration;
+  const since = store.currentVersion();
   try {
     const [automated, agent, closed] = await Promise.all(
       store.STATUSES.map((status) => api.conversations(status)),
     );
     if (generation !== app.listsGeneration || !app.signedIn) return;
-    store.replaceLists({ automated, agent, closed });
+    store.replaceLists({ automated, agent, closed }, since);
     show($("#list-error"), false);
     // If the page was opened on #/c/<id> before the lists came, pick its tab now.
     const open = conversation.openId() && store.get(conversation.openId());

@@ -9,7 +9,7 @@ const FATAL = new Map([
 ]);
 
 const PROBE_EVERY_MS = 30000; // an application ping while idle
-const PROBE_TIMEOUT_MS = 8000; // no frame this long after a ping: the link is dead
+const PROBE_TIMEOUT_MS = 10000; // no frame this long after a ping: the link is dead
 const WAKE_TICK_MS = 5000;
 
 export function socketUrl(token) {

@@ -17,6 +17,9 @@ export const state = {
   // unread[id] is the set of customer message seqs above it not yet read.
   baseline: new Map(),
   unread: new Map(),
+  // Live changes are stamped so a list refetch that started earlier cannot undo them.
+  version: 0,
+  touched: new Map(), // id → version of its last live change
 };
 
 /** Run fn after a batch of changes (one render per task). */
@@ -42,6 +45,7 @@ export function reset() {
   state.openId = null;
   state.baseline.clear();
   state.unread.clear();
+  state.touched.clear();
   changed();
 }
 
@@ -108,10 +112,27 @@ export function get(id) {
 
 // Merging what the server says
 
+function touch(id) {
+  state.version += 1;
+  state.touched.set(id, state.version);
+}
+
+/** Where a list refetch starts: pass it to replaceLists. */
+export function currentVersion() {
+  return state.version;
+}
+
 function merge(conversation) {
   const old = state.conversations.get(conversation.id);
-  const next = { ...conversation };
-  if (old) {
+  // Frames and REST answers may cross: the newer state (by updated_at) wins.
+  const stale = old && (old.updated_at || "") > (conversation.updated_at || "");
+  const next = stale ? { ...old } : { ...conversation };
+  if (stale) {
+    if (conversation.last_message && (!old.last_message || conversation.last_message.seq > old.last_message.seq)) {
+      next.last_message = conversation.last_message;
+    }
+    if ((conversation.last_seq || 0) > (next.last_seq || 0)) next.last_seq = conversation.last_seq;
+  } else if (old) {
     // Keep the newer of the two previews (frames and REST answers may cross).
     const oldLast = old.last_message;
     const newLast = next.last_message;
@@ -128,13 +149,14 @@ function merge(conversation) {
 /** A conversation.updated frame, a snapshot or a REST answer. */
 export function applyConversation(conversation) {
   if (!conversation || !conversation.id) return null;
+  touch(conversation.id);
   const merged = merge(conversation);
   changed();
   return merged;
 }
 
 /** The result of refetching the three lists after a (re)connect: it replaces what we had. */
-export function replaceLists(pages) {
+export function replaceLists(pages, sinceVersion = Infinity) {
   const previous = state.conversations;
   state.conversations = new Map();
   for (const status of STATUSES) {
@@ -145,6 +167,12 @@ export function replaceLists(pages) {
       const old = previous.get(item.id);
       if (old) state.conversations.set(item.id, old);
       merge(item);
+    }
+  }
+  // Keep what live frames changed while the lists were being fetched.
+  for (const [id, conversation] of previous) {
+    if (!state.conversations.has(id) && (state.touched.get(id) || 0) > sinceVersion) {
+      state.conversations.set(id, conversation);
     }
   }
   // Keep the open conversation even when it left every list (e.g. handed to someone else).
@@ -183,6 +211,7 @@ export function behind() {
 export function applyMessage(message, { live = true } = {}) {
   const id = message.conversation_id;
   const conversation = state.conversations.get(id);
+  if (live) touch(id);
   if (conversation) {
     if (!conversation.last_message || message.seq >= conversation.last_message.seq) {
       conversation.last_message = message;
@@ -215,6 +244,7 @@ export function caughtUp(id, seq) {
 
 export function applyAssigned(data) {
   const conversation = state.conversations.get(data.conversation_id);
+  touch(data.conversation_id);
   if (conversation && data.agent) {
     conversation.assigned_agent = data.agent;
     if (conversation.status === "automated") conversation.status = "agent";
@@ -225,6 +255,7 @@ export function applyAssigned(data) {
 
 export function applyClosed(data) {
   const conversation = state.conversations.get(data.conversation_id);
+  touch(data.conversation_id);
   if (conversation && conversation.status !== "closed") {
     conversation.status = "closed";
     conversation.closed_at = data.closed_at || conversation.closed_at;
