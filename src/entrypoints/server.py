@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import Any
 
 import uvicorn
@@ -13,6 +15,25 @@ from entrypoints.settings import Settings
 GRACEFUL_SHUTDOWN_SECONDS = 10
 # The contract's largest frame; websockets closes a bigger one with 1009 itself.
 MAX_FRAME_BYTES = 64 * 1024
+
+
+# Agent tokens and customer session ids travel in the WebSocket URL (browsers cannot
+# set headers there), and uvicorn logs every URL: they are cut out of every line.
+_SECRET_IN_QUERY = re.compile(r"((?:access_token|customer_session_id)=)[^&\s\"']+")
+
+
+class RedactSecrets(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            args = record.args if isinstance(record.args, tuple) else (record.args,)
+            record.args = tuple(_redact(a) if isinstance(a, str) else a for a in args)
+        if isinstance(record.msg, str):
+            record.msg = _redact(record.msg)
+        return True
+
+
+def _redact(text: str) -> str:
+    return _SECRET_IN_QUERY.sub(r"\1[redacted]", text)
 
 
 def uvicorn_config(app: ASGIApp, settings: Settings, **overrides: Any) -> uvicorn.Config:
@@ -39,4 +60,9 @@ def uvicorn_config(app: ASGIApp, settings: Settings, **overrides: Any) -> uvicor
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
     }
     options.update(overrides)
-    return uvicorn.Config(app, **options)
+    config = uvicorn.Config(app, **options)  # configures uvicorn's loggers: filter after
+    for name in ("uvicorn.access", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactSecrets) for f in logger.filters):
+            logger.addFilter(RedactSecrets())
+    return config

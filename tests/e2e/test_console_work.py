@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import httpx
-from people import WAIT_MS, Agent, Customer
+from browser_people import WAIT_MS, Agent, Customer
 from playwright.sync_api import Browser, expect
 
 from servers import LiveServer

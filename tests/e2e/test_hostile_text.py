@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from people import WAIT_MS, Agent, Customer
+from browser_people import WAIT_MS, Agent, Customer
 from playwright.sync_api import Browser, expect
 
 from servers import LiveServer

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from people import ADMIN_NAME, WAIT_MS, Agent, Customer
+from browser_people import ADMIN_NAME, WAIT_MS, Agent, Customer
 from playwright.sync_api import Browser, expect
 
 from servers import LiveServer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from people import WAIT_MS, Customer
+from browser_people import WAIT_MS, Customer
 from playwright.sync_api import Browser, expect
 
 from servers import LiveServer

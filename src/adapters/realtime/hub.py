@@ -58,10 +58,10 @@ class Hub:
         self.agents.add(connection)
         self._by_agent[connection.agent_id].add(connection)
 
-    def add_customer(self, connection: Connection, *, holder: str | None) -> None:
+    def add_customer(self, connection: Connection) -> None:
+        """Who holds the chat is learnt from the snapshot (learn_holder) and from events."""
         assert connection.conversation_id is not None
         self._customers[connection.conversation_id].add(connection)
-        self._set_holder(connection.conversation_id, holder)
 
     def learn_holder(self, conversation_id: str, conversation: Conversation) -> None:
         """From a customer's snapshot, unless an event newer than it already told us."""

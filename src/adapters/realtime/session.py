@@ -110,7 +110,7 @@ class SocketSession:
         conversation_id, session_id = check_customer(greeting)
         connection.conversation_id = conversation_id
         connection.subscriptions[conversation_id] = Subscription()
-        self.hub.add_customer(connection, holder=None)
+        self.hub.add_customer(connection)
         resync = await self._refusing(
             run(
                 customer.customer_resync,

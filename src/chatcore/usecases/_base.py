@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from chatcore.agents import Agent
@@ -73,6 +73,12 @@ def view_of(uow: UnitOfWork, conversation: Conversation) -> ConversationView:
         uow.agents.get(conversation.assigned_agent_id) if conversation.assigned_agent_id else None
     )
     return ConversationView(conversation, agent.summary if agent else None)
+
+
+def full_view_of(uow: UnitOfWork, conversation: Conversation) -> ConversationView:
+    """The view with its newest message too, as agent lists and snapshots show it."""
+    newest = uow.messages.after(conversation.id, after_seq=conversation.last_seq - 1, limit=1)
+    return replace(view_of(uow, conversation), last_message=newest[0] if newest else None)
 
 
 def load_conversation(uow: UnitOfWork, conversation_id: str) -> Conversation:

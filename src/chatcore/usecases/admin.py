@@ -27,7 +27,7 @@ from chatcore.errors import (
 from chatcore.events import AgentAccessRevoked, ConversationUpdated, MessageCreated
 from chatcore.ports import UnitOfWork
 from chatcore.usecases._assign import announce_assignment, free_agent, post_system_message
-from chatcore.usecases._base import Context, Tx, require_agent, transaction, view_of
+from chatcore.usecases._base import Context, Tx, full_view_of, require_agent, transaction
 from chatcore.usecases.accounts import Actor
 
 _SLUG = re.compile(SLUG_PATTERN)
@@ -241,7 +241,7 @@ def _hand_over(ctx: Context, tx: Tx, *, conversation_id: str, leaving: Agent) ->
     hand_back(conversation, now=now)
     message = post_system_message(ctx, tx, conversation, handed_back_text(leaving), now=now)
     tx.uow.conversations.save(conversation)
-    view = view_of(tx.uow, conversation)
+    view = full_view_of(tx.uow, conversation)
     tx.record(
         MessageCreated(message, None),
         ConversationUpdated(view, status_changed=True, previous_agent_id=leaving.id),

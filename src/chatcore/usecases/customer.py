@@ -17,6 +17,7 @@ from chatcore.usecases._base import (
     Context,
     Tx,
     customer_conversation,
+    full_view_of,
     load_conversation,
     transaction,
     view_of,
@@ -131,7 +132,7 @@ def customer_resync(
     with transaction(ctx, write=False) as tx:
         conversation = customer_conversation(tx.uow, conversation_id, session_id=session_id)
         page = read_messages(tx, conversation_id, after_seq=after_seq, limit=MESSAGE_PAGE_MAX)
-        return Resync(view_of(tx.uow, conversation), page)
+        return Resync(full_view_of(tx.uow, conversation), page)
 
 
 def post_customer_message(

@@ -14,6 +14,7 @@ from chatcore.ports import ConversationListing, ListingCursor
 from chatcore.usecases._assign import post_system_message
 from chatcore.usecases._base import (
     Context,
+    full_view_of,
     load_conversation,
     require_agent,
     transaction,
@@ -95,7 +96,7 @@ def agent_resync(ctx: Context, actor: Actor, conversation_id: str, *, after_seq:
         if not may_read(agent, conversation):
             raise NotYourConversation()
         page = read_messages(tx, conversation_id, after_seq=after_seq, limit=MESSAGE_PAGE_MAX)
-        return Resync(view_of(tx.uow, conversation), page)
+        return Resync(full_view_of(tx.uow, conversation), page)
 
 
 def typist(ctx: Context, actor: Actor, conversation_id: str) -> Agent:
