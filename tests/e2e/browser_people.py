@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Locator, expect
 
 ADMIN_EMAIL = "alice@example.com"
 ADMIN_PASSWORD = "correct-horse-42"
@@ -82,7 +82,3 @@ class Agent:
 
     def shot(self, folder: Path, name: str) -> None:
         self.page.screenshot(path=str(folder / name))
-
-
-def page_of(person: Customer | Agent) -> Page:
-    return person.page
