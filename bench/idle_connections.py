@@ -30,7 +30,6 @@ import json
 import os
 import resource
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,6 +43,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+from serving import free_port, wait_until_up
 from websockets.asyncio.client import ClientConnection, connect
 
 CHATCORE = str(Path(sys.executable).with_name("chatcore"))
@@ -270,25 +270,6 @@ def serving(scratch: Path, name: str) -> Iterator[tuple[str, int]]:
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until_up(url: str, server: subprocess.Popen[bytes]) -> None:
-    for _ in range(300):
-        if server.poll() is not None:
-            raise SystemExit(f"chatcore serve exited with {server.returncode}")
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit("chatcore serve did not come up")
 
 
 def customer_phase(url: str, pid: int, args: argparse.Namespace) -> Coroutine[Any, Any, None]:

@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from serving import free_port, wait_until_up
 
 CHATCORE = str(Path(sys.executable).with_name("chatcore"))
 QUESTION = "How do I reset my password?"
@@ -123,25 +123,6 @@ def measure(url: str, pid: int, *, clients: int, seconds: float, interval: float
             f"core), {1000 * used / flood.posts:.2f} ms per message posted"
         )
     print(f"flood clients  {own_used:.2f} s of CPU in this process (the load generator)")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until_up(url: str, server: subprocess.Popen[bytes]) -> None:
-    for _ in range(300):
-        if server.poll() is not None:
-            raise SystemExit(f"chatcore serve exited with {server.returncode}")
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit("chatcore serve did not come up")
 
 
 def main() -> None:
