@@ -9,13 +9,11 @@ refusals come in the order 404, 403, 409.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, TypeVar
 
-import anyio.to_thread
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
@@ -24,16 +22,10 @@ from starlette.routing import Route
 from adapters.http.auth import Auth, identify, session_id
 from adapters.http.client import client_address
 from adapters.http.decoding import decode_body, decode_query, read_body
+from adapters.threads import run
 from chatcore.usecases import Actor, Context
 
-P = ParamSpec("P")
-T = TypeVar("T")
 S = TypeVar("S", bound=msgspec.Struct)
-
-
-async def run(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
-    """Call a blocking use case in a worker thread: SQLite and bcrypt never block the loop."""
-    return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
 
 
 class Audience(StrEnum):

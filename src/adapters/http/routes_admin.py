@@ -5,9 +5,10 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from adapters.http.auth import Auth
-from adapters.http.endpoint import Audience, Call, Endpoint, run
+from adapters.http.endpoint import Audience, Call, Endpoint
 from adapters.http.responses import AgentList, FaqList, json, no_content
 from adapters.http.schemas import CreateFaq, UpdateFaq
+from adapters.threads import run
 from adapters.wire import AgentOut, FaqOut, agent_out, faq_out
 from chatcore.usecases import admin
 

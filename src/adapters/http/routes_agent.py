@@ -6,7 +6,7 @@ from starlette.responses import Response
 
 from adapters.http.auth import Auth
 from adapters.http.cursor import decode_cursor, encode_cursor
-from adapters.http.endpoint import Audience, Call, Endpoint, run
+from adapters.http.endpoint import Audience, Call, Endpoint
 from adapters.http.responses import (
     AgentPostedOut,
     ConversationPageOut,
@@ -27,6 +27,7 @@ from adapters.http.schemas import (
     Register,
     SetPresence,
 )
+from adapters.threads import run
 from adapters.wire import (
     AgentOut,
     ConversationOut,

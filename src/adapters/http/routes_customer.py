@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from adapters.http.auth import Auth
-from adapters.http.endpoint import Audience, Call, Endpoint, run
+from adapters.http.endpoint import Audience, Call, Endpoint
 from adapters.http.responses import (
     MessagePageOut,
     PostedOut,
@@ -17,6 +17,7 @@ from adapters.http.responses import (
     posted_out,
 )
 from adapters.http.schemas import MessagesQuery, PostMessage, StartConversation
+from adapters.threads import run
 from adapters.wire import ConversationOut, conversation_out, message_out, quick_question_out
 from chatcore.usecases import customer
 

@@ -7,9 +7,10 @@ from typing import Any
 
 from starlette.responses import Response
 
-from adapters.http.endpoint import Audience, Call, Endpoint, run
+from adapters.http.endpoint import Audience, Call, Endpoint
 from adapters.http.errors import error_response
 from adapters.http.responses import StatusOk, json
+from adapters.threads import run
 
 log = logging.getLogger("chatcore.http")
 OPENAPI_PATH = "/api/v1/openapi.json"

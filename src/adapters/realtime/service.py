@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from adapters.http.endpoint import run
 from adapters.realtime.hub import Hub
 from adapters.realtime.session import SocketSession
 from adapters.realtime.typing_state import CUSTOMER, TypingTracker
+from adapters.threads import run
 from chatcore.events import DomainEvent, MessageCreated
 from chatcore.messages import SenderType
 from chatcore.usecases import Context, presence

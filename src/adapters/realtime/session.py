@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, TypeVar
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from adapters.http.endpoint import run
 from adapters.realtime.connection import Connection, Subscription
 from adapters.realtime.frames import (
     CLOSE_UNAUTHORIZED,
@@ -40,6 +39,7 @@ from adapters.realtime.handshake import (
     refusal_for,
 )
 from adapters.realtime.typing_state import CUSTOMER, TypistKey
+from adapters.threads import run
 from adapters.wire import conversation_listing_out, conversation_out, message_out
 from chatcore.errors import DomainError
 from chatcore.usecases import Actor, accounts, customer, inbox, presence
