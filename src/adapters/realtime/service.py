@@ -14,6 +14,7 @@ from starlette.websockets import WebSocket
 
 from adapters.realtime.hub import Hub
 from adapters.realtime.session import SocketSession
+from adapters.realtime.typing_relay import TypingRelay
 from adapters.realtime.typing_state import CUSTOMER, TypingTracker
 from adapters.threads import run
 from chatcore.events import DomainEvent, MessageCreated
@@ -42,6 +43,7 @@ class Realtime:
         self.settings = settings
         self.hub = Hub(now=ctx.clock.now)
         self.typing = TypingTracker(timeout=float(settings.typing_timeout_seconds))
+        self.typing_relay = TypingRelay(self.hub, self.typing, now=ctx.clock.now)
         self._subscribe = subscribe
         self._loop: asyncio.AbstractEventLoop | None = None
 

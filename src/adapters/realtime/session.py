@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
-from functools import partial
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, TypeVar
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -14,11 +13,9 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from adapters.realtime.connection import Connection, Subscription
 from adapters.realtime.frames import (
     CLOSE_UNAUTHORIZED,
-    AgentTypingData,
     BadFrame,
     Connected,
     ConversationRef,
-    CustomerTypingData,
     ErrorData,
     Ping,
     Pong,
@@ -38,7 +35,6 @@ from adapters.realtime.handshake import (
     read_greeting,
     refusal_for,
 )
-from adapters.realtime.typing_state import CUSTOMER, TypistKey
 from adapters.threads import run
 from adapters.wire import conversation_listing_out, conversation_out, message_out
 from chatcore.errors import DomainError
@@ -230,66 +226,16 @@ class SocketSession:
             self._error(connection, refused.code, refused.message)
 
     async def _typing(self, connection: Connection, frame: Typing) -> None:
+        relay = self.realtime.typing_relay
         if connection.conversation_id is not None:  # a customer: its one conversation
-            self._customer_typing(connection, connection.conversation_id, frame.is_typing)
+            relay.customer(connection, connection.conversation_id, is_typing=frame.is_typing)
             return
         assert self.actor is not None
         if frame.conversation_id is None:
             raise bad_request("An agent's typing frame names its conversation_id.")
         conversation_id = frame.conversation_id
         typist = await self._refusing(run(inbox.typist, self.ctx, self.actor, conversation_id))
-        self._show_typing(
-            connection,
-            (conversation_id, typist.id),
-            "agent.typing",
-            partial(AgentTypingData, typist.id, typist.display_name),
-            lambda: (
-                (self.hub.customers_of(conversation_id) | self.hub.subscribers_of(conversation_id))
-                - self.hub.connections_of(typist.id)
-            ),
-            is_typing=frame.is_typing,
-        )
-
-    def _customer_typing(
-        self, connection: Connection, conversation_id: str, is_typing: bool
-    ) -> None:
-        self._show_typing(
-            connection,
-            (conversation_id, CUSTOMER),
-            "customer.typing",
-            CustomerTypingData,
-            lambda: (
-                self.hub.holder_connections(conversation_id)
-                | self.hub.subscribers_of(conversation_id)
-            ),
-            is_typing=is_typing,
-        )
-
-    def _show_typing(
-        self,
-        connection: Connection,
-        key: TypistKey,
-        kind: str,
-        payload: Callable[[bool], object],
-        audience: Callable[[], set[Connection]],
-        *,
-        is_typing: bool,
-    ) -> None:
-        """Tell the audience; a "typing" not refreshed in time is later taken back by itself."""
-        conversation_id = key[0]
-
-        def announce(typing_now: bool) -> None:
-            text = self._frame(kind, payload(typing_now), conversation_id)
-            for reader in audience():
-                reader.send_about(conversation_id, text)
-
-        tracker = self.realtime.typing
-        if is_typing:
-            now = asyncio.get_running_loop().time()
-            tracker.started(key, connection, now=now, stop=lambda: announce(False))
-        else:
-            tracker.stopped(key)
-        announce(is_typing)
+        relay.agent(connection, typist, conversation_id, is_typing=frame.is_typing)
 
     # Leaving
 
