@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 BOT_NAME = "Assistant"
 SYSTEM_NAME = "chatcore"
@@ -61,7 +62,9 @@ def _stem(word: str) -> str:
     return word[:-1] if len(word) > 4 and word.endswith("e") else word
 
 
+@lru_cache(maxsize=4096)
 def keywords(text: str) -> frozenset[str]:
+    # Cached: the FAQ's own questions and answers are read again for every message.
     words = _WORD.findall(text.lower())
     return frozenset(_stem(w) for w in words if w not in _STOPWORDS)
 
