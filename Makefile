@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 # cannot work without the internet, and the distribution's package needs none.
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install install-dev run test lint typecheck pytest clean
+.PHONY: install install-dev run test lint typecheck pytest bench clean
 
 install: $(VENV)/.installed
 
@@ -41,6 +41,9 @@ pytest: install-dev $(CHROMIUM)
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
+
+bench: install-dev
+	$(BIN)/python bench/run.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis
