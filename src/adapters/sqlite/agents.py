@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite_utils
 
 from adapters.sqlite.rows import agent_from_row, agent_row
-from adapters.sqlite.tables import select, table, update_row
+from adapters.sqlite.tables import insert_row, select, table, update_row
 from chatcore.agents import Agent
 from chatcore.conversation import Status
 from chatcore.escalation import Candidate
@@ -26,7 +26,7 @@ class SqliteAgentRepository:
         self._table = table(db, "agents")
 
     def add(self, agent: Agent) -> None:
-        self._table.insert(agent_row(agent))
+        insert_row(self._db, "agents", agent_row(agent))
 
     def get(self, agent_id: str) -> Agent | None:
         return self._one("id = ?", agent_id)

@@ -6,7 +6,7 @@ import sqlite_utils
 
 from adapters.sqlite.listing import listing_sql, view_from_row
 from adapters.sqlite.rows import conversation_from_row, conversation_row
-from adapters.sqlite.tables import select, table, update_row
+from adapters.sqlite.tables import insert_row, select, table, update_row
 from chatcore.conversation import Conversation, ConversationView, Status
 from chatcore.ports import ConversationListing
 
@@ -17,7 +17,7 @@ class SqliteConversationRepository:
         self._table = table(db, "conversations")
 
     def add(self, conversation: Conversation) -> None:
-        self._table.insert(conversation_row(conversation))
+        insert_row(self._db, "conversations", conversation_row(conversation))
 
     def get(self, conversation_id: str) -> Conversation | None:
         rows = list(self._table.rows_where("id = ?", [conversation_id]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite_utils
 
 from adapters.sqlite.rows import faq_from_row, faq_row
-from adapters.sqlite.tables import table, update_row
+from adapters.sqlite.tables import insert_row, table, update_row
 from chatcore.bot import FaqEntry
 
 
@@ -15,7 +15,7 @@ class SqliteFaqRepository:
         self._table = table(db, "faqs")
 
     def add(self, entry: FaqEntry) -> None:
-        self._table.insert(faq_row(entry))
+        insert_row(self._db, "faqs", faq_row(entry))
 
     def get(self, slug: str) -> FaqEntry | None:
         rows = list(self._table.rows_where("slug = ?", [slug]))

@@ -5,18 +5,19 @@ from __future__ import annotations
 import sqlite_utils
 
 from adapters.sqlite.rows import message_from_row, message_row
-from adapters.sqlite.tables import table
+from adapters.sqlite.tables import insert_row, table
 from chatcore.messages import Message, SenderType
 
 
 class SqliteMessageRepository:
     def __init__(self, db: sqlite_utils.Database) -> None:
+        self._db = db
         self._table = table(db, "messages")
 
     def add(self, message: Message) -> None:
         # A taken (conversation, seq) or client_message_id raises IntegrityError: the use
         # cases check first, so this is the last line of defence, never silenced.
-        self._table.insert(message_row(message))
+        insert_row(self._db, "messages", message_row(message))
 
     def after(self, conversation_id: str, *, after_seq: int, limit: int) -> list[Message]:
         rows = self._table.rows_where(

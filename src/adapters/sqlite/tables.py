@@ -1,10 +1,11 @@
 """Small SQL helpers shared by the repositories.
 
 sqlite-utils' ``Table`` does the plain work (insert, rows_where, delete_where);
-these cover the two things it does at a cost the hot path should not pay:
-an UPDATE of one whole row (``Table.update`` re-reads the row and the schema
-first), and a raw SELECT read into dicts (``Database.query`` wraps every
-statement in a savepoint).
+these cover the things it does at a cost the hot path should not pay: an
+INSERT of one row (``Table.insert`` lists every table name first, to create the
+table if it is missing), an UPDATE of one whole row (``Table.update`` re-reads
+the row and the schema first), and a raw SELECT read into dicts
+(``Database.query`` wraps every statement in a savepoint).
 """
 
 from __future__ import annotations
@@ -25,6 +26,13 @@ def select(db: sqlite_utils.Database, sql: str, params: Sequence[Any] = ()) -> l
     cursor = db.execute(sql, params)
     names = [column[0] for column in cursor.description]
     return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+
+
+def insert_row(db: sqlite_utils.Database, table_name: str, row: Mapping[str, Any]) -> None:
+    """One plain INSERT; a broken uniqueness rule raises IntegrityError, never silenced."""
+    columns = ", ".join(f'"{column}"' for column in row)
+    values = ", ".join(f":{column}" for column in row)
+    db.execute(f'INSERT INTO "{table_name}" ({columns}) VALUES ({values})', dict(row))
 
 
 def update_row(
