@@ -17,6 +17,7 @@ from chatcore.conversation import Conversation, ConversationView, Status
 from chatcore.escalation import Candidate
 from chatcore.events import DomainEvent
 from chatcore.messages import Message, SenderType
+from chatcore.presence import Link
 
 
 class StorageUnavailable(Exception):
@@ -84,6 +85,10 @@ class AgentRepository(Protocol):
     def by_email(self, email: str) -> Agent | None: ...
     def save(self, agent: Agent) -> None: ...
     def all(self) -> list[Agent]: ...
+    def with_link(self, link: Link) -> list[Agent]:
+        """The agents whose connections are in this state: the presence timers' work list."""
+        ...
+
     def count(self) -> int: ...
     def candidates(self) -> list[Candidate]:
         """Every active agent with its AGENT load, for the assignment policy."""

@@ -621,6 +621,19 @@ class AgentContract(Fixtures):
             assert uow.agents.get(new_id()) is None
             assert uow.agents.by_email("nobody@shop.example") is None
 
+    def test_with_link_lists_only_agents_in_that_connection_state(
+        self, uow_factory: UnitOfWorkFactory
+    ) -> None:
+        idle = make_agent("Ida")
+        going = make_agent("Gus", presence=Presence(PresenceStatus.ONLINE, Link.GRACE, 0, at(1)))
+        live = make_agent("Liv", presence=Presence(PresenceStatus.ONLINE, Link.LIVE, 2, None))
+        self.add_agents(uow_factory, idle, going, live)
+        with reading(uow_factory) as uow:
+            assert uow.agents.with_link(Link.GRACE) == [going]
+            assert uow.agents.with_link(Link.LIVE) == [live]
+            assert uow.agents.with_link(Link.IDLE) == [idle]
+            assert uow.agents.with_link(Link.LAPSED) == []
+
     def test_save_all_and_count(self, uow_factory: UnitOfWorkFactory) -> None:
         older = make_agent("Zed", created_at=at(-5))
         newer = make_agent("Amy", created_at=at(5))

@@ -30,6 +30,7 @@ from chatcore.ports import (
     FaqRepository,
     MessageRepository,
 )
+from chatcore.presence import Link
 
 
 class IntegrityError(Exception):
@@ -235,6 +236,9 @@ class InMemoryAgents(_Repository):
     def all(self) -> list[Agent]:
         agents = sorted(self._tables.agents.values(), key=lambda a: (a.created_at, a.id))
         return [replace(a) for a in agents]
+
+    def with_link(self, link: Link) -> list[Agent]:
+        return [a for a in self.all() if a.presence.link is link]
 
     def count(self) -> int:
         return len(self._tables.agents)

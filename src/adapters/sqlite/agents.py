@@ -9,6 +9,7 @@ from adapters.sqlite.tables import insert_row, select, table, update_row
 from chatcore.agents import Agent
 from chatcore.conversation import Status
 from chatcore.escalation import Candidate
+from chatcore.presence import Link
 
 # The load of each agent is one seek in conversations_by_holder (covering index).
 _CANDIDATES = (
@@ -39,6 +40,10 @@ class SqliteAgentRepository:
 
     def all(self) -> list[Agent]:
         return [agent_from_row(row) for row in self._table.rows_where(order_by="created_at, id")]
+
+    def with_link(self, link: Link) -> list[Agent]:
+        rows = self._table.rows_where("link = ?", [link.value], order_by="created_at, id")
+        return [agent_from_row(row) for row in rows]
 
     def count(self) -> int:
         return self._table.count_where()

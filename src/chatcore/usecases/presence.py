@@ -10,7 +10,7 @@ from chatcore import presence as rules
 from chatcore.agents import Agent
 from chatcore.errors import AgentNotFound
 from chatcore.events import AgentPresenceChanged
-from chatcore.presence import Presence
+from chatcore.presence import Link, Presence
 from chatcore.usecases._base import Context, Tx, transaction
 
 
@@ -54,7 +54,8 @@ def expire_presence(ctx: Context, *, now: datetime | None = None) -> list[Agent]
     now = now or ctx.clock.now()
     grace = ctx.policy.presence_grace
     with transaction(ctx, write=False) as tx:
-        due = [agent.id for agent in tx.uow.agents.all() if _grace_over(agent, now, grace)]
+        in_grace = tx.uow.agents.with_link(Link.GRACE)
+        due = [agent.id for agent in in_grace if _grace_over(agent, now, grace)]
     if not due:
         return []
     changed = []
@@ -84,6 +85,5 @@ def forget_connections(ctx: Context) -> list[Agent]:
     with transaction(ctx) as tx:
         return [
             _change_presence(ctx, tx, agent, lambda p: rules.disconnect_all(p, now=now))
-            for agent in tx.uow.agents.all()
-            if agent.presence.connections > 0
+            for agent in tx.uow.agents.with_link(Link.LIVE)
         ]
