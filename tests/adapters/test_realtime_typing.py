@@ -8,19 +8,27 @@ run with a long timeout, so only the drop or the post can explain the false.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from helpers import Account, go_online, register_admin, register_agent, start_conversation
+from helpers import (
+    Account,
+    customer_headers,
+    go_online,
+    register_admin,
+    register_agent,
+    start_conversation,
+)
 from ws_client import (
     FAST,
+    WsClient,
     agent_says,
     agent_url,
     connect,
     customer_says,
     customer_url,
-    escalate,
     rest,
     run,
 )
@@ -37,22 +45,33 @@ def _held_chat(
         alice = register_agent(client, admin.token, display_name="Alice")
         go_online(client, alice.token)
         session, conversation = start_conversation(client)
-    return server, alice, session, conversation["id"]
+        x = conversation["id"]
+        answer = client.post(
+            f"/api/v1/customer/conversations/{x}/escalate", headers=customer_headers(session)
+        )
+        assert answer.json()["assigned_agent"]["id"] == alice.id
+    return server, alice, session, x
+
+
+@asynccontextmanager
+async def _both_sides(
+    server: LiveServer, alice: Account, session: str, x: str
+) -> AsyncIterator[tuple[WsClient, WsClient]]:
+    """The customer's socket (after its snapshot) and Alice's (after its greeting)."""
+    async with (
+        connect(customer_url(server.url, x, session), name="customer") as customer,
+        connect(agent_url(server.url, alice.token), name="alice") as agent,
+    ):
+        await customer.next_frame("system.subscribed")
+        await agent.next_frame("system.connected")
+        yield customer, agent
 
 
 def test_typing_not_refreshed_clears_itself(make_server: Callable[..., LiveServer]) -> None:
     server, alice, session, x = _held_chat(make_server, typing_timeout_seconds=1)
 
     async def scenario() -> None:
-        async with rest(server.url) as http:
-            await escalate(http, session, x)
-        async with (
-            connect(customer_url(server.url, x, session), name="customer") as customer,
-            connect(agent_url(server.url, alice.token), name="alice") as agent,
-        ):
-            await customer.next_frame("system.subscribed")
-            await agent.next_frame("system.connected")
-
+        async with _both_sides(server, alice, session, x) as (customer, agent):
             await agent.send({"type": "typing", "conversation_id": x, "is_typing": True})
             started = await customer.next_frame("agent.typing", conversation_id=x)
             assert started["data"]["is_typing"] is True
@@ -82,15 +101,7 @@ def test_the_typists_connection_closing_clears_its_typing(
     server, alice, session, x = _held_chat(make_server, typing_timeout_seconds=600)
 
     async def scenario() -> None:
-        async with rest(server.url) as http:
-            await escalate(http, session, x)
-        async with (
-            connect(customer_url(server.url, x, session), name="customer") as customer,
-            connect(agent_url(server.url, alice.token), name="alice") as agent,
-        ):
-            await customer.next_frame("system.subscribed")
-            await agent.next_frame("system.connected")
-
+        async with _both_sides(server, alice, session, x) as (customer, agent):
             async with connect(agent_url(server.url, alice.token), name="alice 2") as typist:
                 await typist.next_frame("system.connected")
                 await typist.send({"type": "typing", "conversation_id": x, "is_typing": True})
@@ -118,27 +129,22 @@ def test_posting_a_message_clears_the_typists_typing(
     server, alice, session, x = _held_chat(make_server, typing_timeout_seconds=600)
 
     async def scenario() -> None:
-        async with rest(server.url) as http:
-            await escalate(http, session, x)
-            async with (
-                connect(customer_url(server.url, x, session), name="customer") as customer,
-                connect(agent_url(server.url, alice.token), name="alice") as agent,
-            ):
-                await customer.next_frame("system.subscribed")
-                await agent.next_frame("system.connected")
+        async with (
+            rest(server.url) as http,
+            _both_sides(server, alice, session, x) as (customer, agent),
+        ):
+            await agent.send({"type": "typing", "conversation_id": x, "is_typing": True})
+            assert (await customer.next_frame("agent.typing"))["data"]["is_typing"] is True
+            await agent_says(http, alice.token, x, "Here you go")
+            await customer.next_frame("message.created", conversation_id=x)
+            stopped = await customer.next_frame("agent.typing", conversation_id=x)
+            assert stopped["data"]["is_typing"] is False
 
-                await agent.send({"type": "typing", "conversation_id": x, "is_typing": True})
-                assert (await customer.next_frame("agent.typing"))["data"]["is_typing"] is True
-                await agent_says(http, alice.token, x, "Here you go")
-                await customer.next_frame("message.created", conversation_id=x)
-                stopped = await customer.next_frame("agent.typing", conversation_id=x)
-                assert stopped["data"]["is_typing"] is False
-
-                await customer.send({"type": "typing", "is_typing": True})
-                assert (await agent.next_frame("customer.typing"))["data"]["is_typing"] is True
-                await customer_says(http, session, x, "Thanks!")
-                await agent.next_frame("message.created", conversation_id=x)
-                stopped = await agent.next_frame("customer.typing", conversation_id=x)
-                assert stopped["data"] == {"is_typing": False}
+            await customer.send({"type": "typing", "is_typing": True})
+            assert (await agent.next_frame("customer.typing"))["data"]["is_typing"] is True
+            await customer_says(http, session, x, "Thanks!")
+            await agent.next_frame("message.created", conversation_id=x)
+            stopped = await agent.next_frame("customer.typing", conversation_id=x)
+            assert stopped["data"] == {"is_typing": False}
 
     run(scenario())
