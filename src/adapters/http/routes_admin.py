@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from starlette.responses import Response
 
 from adapters.http.auth import Auth
@@ -64,57 +66,50 @@ async def deactivate_agent(call: Call) -> Response:
     return json(agent_out(agent))
 
 
+# Every admin endpoint is an admin's, behind a bearer token.
+_admin = partial(Endpoint, audience=Audience.ADMIN, auth=Auth.BEARER)
+
 ENDPOINTS = (
-    Endpoint(
+    _admin(
         method="GET",
         path=PREFIX + "/faqs",
         handler=list_faqs,
         summary="Every quick question with its answer, in display order",
-        audience=Audience.ADMIN,
-        auth=Auth.BEARER,
         response=FaqList,
     ),
-    Endpoint(
+    _admin(
         method="POST",
         path=PREFIX + "/faqs",
         handler=create_faq,
         summary="Add a quick question; without a position it goes last",
-        audience=Audience.ADMIN,
-        auth=Auth.BEARER,
         status=201,
         response=FaqOut,
         body=CreateFaq,
         errors=(409,),
     ),
-    Endpoint(
+    _admin(
         method="PUT",
         path=FAQ,
         handler=update_faq,
         summary="Change a quick question's question, answer or position",
-        audience=Audience.ADMIN,
-        auth=Auth.BEARER,
         response=FaqOut,
         body=UpdateFaq,
     ),
-    Endpoint(
+    _admin(
         method="DELETE",
         path=FAQ,
         handler=delete_faq,
         summary="Delete a quick question; old messages keep their faq_slug",
-        audience=Audience.ADMIN,
-        auth=Auth.BEARER,
         status=204,
     ),
-    Endpoint(
+    _admin(
         method="GET",
         path=PREFIX + "/agents",
         handler=list_agents,
         summary="Every agent, active or not",
-        audience=Audience.ADMIN,
-        auth=Auth.BEARER,
         response=AgentList,
     ),
-    Endpoint(
+    _admin(
         method="POST",
         path=PREFIX + "/agents/{id}/deactivate",
         handler=deactivate_agent,
@@ -123,8 +118,6 @@ ENDPOINTS = (
             "Its tokens die; each of its AGENT conversations goes to another free agent "
             "or back to the bot. Yourself or the last active admin: 409."
         ),
-        audience=Audience.ADMIN,
-        auth=Auth.BEARER,
         response=AgentOut,
         errors=(409,),
     ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from starlette.responses import Response
 
 from adapters.http.auth import Auth
@@ -143,16 +145,19 @@ async def close_conversation(call: Call) -> Response:
     return json(conversation_out(view))
 
 
+# The console's endpoints: an agent's, behind its bearer token unless said otherwise.
+_agent = partial(Endpoint, audience=Audience.AGENT, auth=Auth.BEARER)
+
 ENDPOINTS = (
-    Endpoint(
+    _agent(
         method="GET",
         path="/api/v1/setup",
         handler=setup,
+        auth=Auth.NONE,
         summary="Whether the first agent still has to be registered (our addition)",
-        audience=Audience.AGENT,
         response=SetupOut,
     ),
-    Endpoint(
+    _agent(
         method="POST",
         path=PREFIX + "/register",
         handler=register,
@@ -161,102 +166,85 @@ ENDPOINTS = (
             "After the first agent, only an admin may register (no token 401, an agent 403). "
             "`role` is our addition, default `agent`."
         ),
-        audience=Audience.AGENT,
         auth=Auth.BEARER_UNLESS_SETUP,
         status=201,
         response=AgentOut,
         body=Register,
         errors=(403, 409),
     ),
-    Endpoint(
+    _agent(
         method="POST",
         path=PREFIX + "/auth/login",
         handler=login,
+        auth=Auth.NONE,
         summary="Log in: a wrong email or password is the same 401",
-        audience=Audience.AGENT,
         response=LoginOut,
         body=Login,
         errors=(401,),
     ),
-    Endpoint(
+    _agent(
         method="POST",
         path=PREFIX + "/auth/logout",
         handler=logout,
         summary="Log out: this token is dead from now on",
-        audience=Audience.AGENT,
-        auth=Auth.BEARER,
         status=204,
     ),
-    Endpoint(
+    _agent(
         method="POST",
         path=PREFIX + "/password",
         handler=change_password,
         summary="Change the password: every other token of the agent dies",
-        audience=Audience.AGENT,
-        auth=Auth.BEARER,
         status=204,
         body=ChangePassword,
     ),
-    Endpoint(
+    _agent(
         method="GET",
         path=PREFIX + "/me",
         handler=me,
         summary="The calling agent",
-        audience=Audience.AGENT,
-        auth=Auth.BEARER,
         response=AgentOut,
     ),
-    Endpoint(
+    _agent(
         method="POST",
         path=PREFIX + "/presence",
         handler=set_presence,
         summary="Choose a presence; only online agents get new chats",
-        audience=Audience.AGENT,
-        auth=Auth.BEARER,
         response=AgentOut,
         body=SetPresence,
     ),
-    Endpoint(
+    _agent(
         method="GET",
         path=PREFIX + "/conversations",
         handler=list_conversations,
         summary="Conversations the agent may see, newest activity first",
-        audience=Audience.AGENT,
-        auth=Auth.BEARER,
         response=ConversationPageOut,
         query=ListingQuery,
     ),
-    Endpoint(
+    _agent(
         method="GET",
         path=CONVERSATION + "/messages",
         handler=agent_messages,
         summary="Messages after a seq, ascending",
-        audience=Audience.AGENT,
-        auth=Auth.BEARER,
         response=MessagePageOut,
         query=MessagesQuery,
         errors=(403,),
     ),
-    Endpoint(
+    _agent(
         method="POST",
         path=CONVERSATION + "/messages",
         handler=post_agent_message,
         summary="Write in a conversation the agent holds",
-        audience=Audience.AGENT,
-        auth=Auth.BEARER,
         status=201,
         also={200: RETRY},
         response=AgentPostedOut,
         body=PostMessage,
         errors=(403, 409),
     ),
-    Endpoint(
+    _agent(
         method="POST",
         path=CONVERSATION + "/close",
         handler=close_conversation,
         summary="Close a conversation the agent holds (an admin: any)",
-        audience=Audience.AGENT,
-        auth=Auth.BEARER,
         response=ConversationOut,
         errors=(403, 409),
     ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from starlette.responses import Response
 
 from adapters.http.auth import Auth
@@ -98,16 +100,19 @@ async def escalate(call: Call) -> Response:
     return json(conversation_out(view))
 
 
+# The widget's endpoints: a customer's, with its session header unless said otherwise.
+_customer = partial(Endpoint, audience=Audience.CUSTOMER, auth=Auth.SESSION)
+
 ENDPOINTS = (
-    Endpoint(
+    _customer(
         method="GET",
         path=PREFIX + "/quick-questions",
         handler=quick_questions,
+        auth=Auth.NONE,
         summary="The quick questions, in display order",
-        audience=Audience.CUSTOMER,
         response=QuickQuestionList,
     ),
-    Endpoint(
+    _customer(
         method="POST",
         path=PREFIX + "/conversations/start",
         handler=start_conversation,
@@ -116,7 +121,6 @@ ENDPOINTS = (
             "The body is optional. Without the session header a new session is made; "
             "with a known one the conversation joins it; an unknown one is a 403."
         ),
-        audience=Audience.CUSTOMER,
         auth=Auth.OPTIONAL_SESSION,
         status=201,
         response=Started,
@@ -124,56 +128,46 @@ ENDPOINTS = (
         body_optional=True,
         errors=(403,),
     ),
-    Endpoint(
+    _customer(
         method="GET",
         path=CONVERSATION,
         handler=get_conversation,
         summary="One of the session's conversations",
-        audience=Audience.CUSTOMER,
-        auth=Auth.SESSION,
         response=ConversationOut,
     ),
-    Endpoint(
+    _customer(
         method="GET",
         path=CONVERSATION + "/messages",
         handler=customer_messages,
         summary="Messages after a seq, ascending",
-        audience=Audience.CUSTOMER,
-        auth=Auth.SESSION,
         query=MessagesQuery,
         response=MessagePageOut,
     ),
-    Endpoint(
+    _customer(
         method="POST",
         path=CONVERSATION + "/messages",
         handler=post_customer_message,
         summary="Write; while the bot holds the chat, its one reply comes back too",
-        audience=Audience.CUSTOMER,
-        auth=Auth.SESSION,
         status=201,
         also={200: RETRY},
         response=PostedOut,
         body=PostMessage,
         errors=(409,),
     ),
-    Endpoint(
+    _customer(
         method="POST",
         path=CONVERSATION + "/quick-replies/{faq_slug}",
         handler=quick_reply,
         summary="Tap a quick question: it is stored as the customer's, then its answer",
-        audience=Audience.CUSTOMER,
-        auth=Auth.SESSION,
         status=201,
         response=PostedOut,
         errors=(409,),
     ),
-    Endpoint(
+    _customer(
         method="POST",
         path=CONVERSATION + "/escalate",
         handler=escalate,
         summary="Ask for a person; again once assigned: the same assignment",
-        audience=Audience.CUSTOMER,
-        auth=Auth.SESSION,
         response=ConversationOut,
         errors=(409,),
     ),
