@@ -39,8 +39,17 @@ def test_on_a_phone_the_open_chat_fills_the_screen(
         browser, live_server.url, viewport={"width": 390, "height": 844}, is_mobile=True
     )
     customer.open_chat()
-    box = customer.page.get_by_test_id("panel").bounding_box()
-    assert box is not None
-    assert (box["x"], box["y"]) == (0, 0)
-    assert (box["width"], box["height"]) == (390, 844)
+    panel = customer.page.get_by_test_id("panel")
+    # The panel slides in: wait for it to come to rest, then it must cover the screen.
+    settled = None
+    for _ in range(100):
+        box = panel.bounding_box()
+        assert box is not None
+        if box == settled:
+            break
+        settled = box
+        customer.page.wait_for_timeout(50)
+    assert settled is not None
+    assert (round(settled["x"]), round(settled["y"])) == (0, 0)
+    assert (round(settled["width"]), round(settled["height"])) == (390, 844)
     customer.shot(shots, "widget-phone.png")
