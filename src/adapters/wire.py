@@ -33,8 +33,8 @@ Id = Annotated[str, Meta(description="A UUID string")]
 
 def timestamp(moment: datetime) -> str:
     """``2026-11-25T21:49:26.123Z``: UTC, milliseconds, a Z."""
-    utc = moment.astimezone(UTC)
-    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
+    # isoformat, not strftime: several of these go into every event, and it is ~5x faster.
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def _maybe_timestamp(moment: datetime | None) -> str | None:

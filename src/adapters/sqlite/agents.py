@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite_utils
 
 from adapters.sqlite.rows import agent_from_row, agent_row
-from adapters.sqlite.tables import insert_row, select, table, update_row
+from adapters.sqlite.tables import Rows, insert_row, select, update_row
 from chatcore.agents import Agent
 from chatcore.conversation import Status
 from chatcore.escalation import Candidate
@@ -24,7 +24,7 @@ _CANDIDATES = (
 class SqliteAgentRepository:
     def __init__(self, db: sqlite_utils.Database) -> None:
         self._db = db
-        self._table = table(db, "agents")
+        self._table = Rows(db, "agents")
 
     def add(self, agent: Agent) -> None:
         insert_row(self._db, "agents", agent_row(agent))
@@ -39,14 +39,14 @@ class SqliteAgentRepository:
         update_row(self._db, "agents", agent_row(agent))
 
     def all(self) -> list[Agent]:
-        return [agent_from_row(row) for row in self._table.rows_where(order_by="created_at, id")]
+        return [agent_from_row(row) for row in self._table.where(order_by="created_at, id")]
 
     def with_link(self, link: Link) -> list[Agent]:
-        rows = self._table.rows_where("link = ?", [link.value], order_by="created_at, id")
+        rows = self._table.where("link = ?", [link.value], order_by="created_at, id")
         return [agent_from_row(row) for row in rows]
 
     def count(self) -> int:
-        return self._table.count_where()
+        return self._table.count()
 
     def candidates(self) -> list[Candidate]:
         candidates = []
@@ -64,5 +64,5 @@ class SqliteAgentRepository:
         return candidates
 
     def _one(self, where: str, value: str) -> Agent | None:
-        rows = list(self._table.rows_where(where, [value]))
+        rows = list(self._table.where(where, [value]))
         return agent_from_row(rows[0]) if rows else None

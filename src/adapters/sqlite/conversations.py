@@ -6,7 +6,7 @@ import sqlite_utils
 
 from adapters.sqlite.listing import listing_sql, view_from_row
 from adapters.sqlite.rows import conversation_from_row, conversation_row
-from adapters.sqlite.tables import insert_row, select, table, update_row
+from adapters.sqlite.tables import Rows, insert_row, select, update_row
 from chatcore.conversation import Conversation, ConversationView, Status
 from chatcore.ports import ConversationListing
 
@@ -14,20 +14,20 @@ from chatcore.ports import ConversationListing
 class SqliteConversationRepository:
     def __init__(self, db: sqlite_utils.Database) -> None:
         self._db = db
-        self._table = table(db, "conversations")
+        self._table = Rows(db, "conversations")
 
     def add(self, conversation: Conversation) -> None:
         insert_row(self._db, "conversations", conversation_row(conversation))
 
     def get(self, conversation_id: str) -> Conversation | None:
-        rows = list(self._table.rows_where("id = ?", [conversation_id]))
+        rows = list(self._table.where("id = ?", [conversation_id]))
         return conversation_from_row(rows[0]) if rows else None
 
     def save(self, conversation: Conversation) -> None:
         update_row(self._db, "conversations", conversation_row(conversation))
 
     def held_by(self, agent_id: str, *, status: Status) -> list[Conversation]:
-        rows = self._table.rows_where(
+        rows = self._table.where(
             "assigned_agent_id = ? AND status = ?",
             [agent_id, status.value],
             order_by="updated_at, id",

@@ -5,20 +5,20 @@ from __future__ import annotations
 import sqlite_utils
 
 from adapters.sqlite.rows import faq_from_row, faq_row
-from adapters.sqlite.tables import insert_row, table, update_row
+from adapters.sqlite.tables import Rows, insert_row, update_row
 from chatcore.bot import FaqEntry
 
 
 class SqliteFaqRepository:
     def __init__(self, db: sqlite_utils.Database) -> None:
         self._db = db
-        self._table = table(db, "faqs")
+        self._table = Rows(db, "faqs")
 
     def add(self, entry: FaqEntry) -> None:
         insert_row(self._db, "faqs", faq_row(entry))
 
     def get(self, slug: str) -> FaqEntry | None:
-        rows = list(self._table.rows_where("slug = ?", [slug]))
+        rows = list(self._table.where("slug = ?", [slug]))
         return faq_from_row(rows[0]) if rows else None
 
     def save(self, entry: FaqEntry) -> None:
@@ -28,4 +28,4 @@ class SqliteFaqRepository:
         self._table.delete_where("slug = ?", [slug])
 
     def all(self) -> list[FaqEntry]:
-        return [faq_from_row(row) for row in self._table.rows_where(order_by="position, slug")]
+        return [faq_from_row(row) for row in self._table.where(order_by="position, slug")]

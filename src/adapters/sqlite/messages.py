@@ -5,14 +5,14 @@ from __future__ import annotations
 import sqlite_utils
 
 from adapters.sqlite.rows import message_from_row, message_row
-from adapters.sqlite.tables import insert_row, table
+from adapters.sqlite.tables import Rows, insert_row
 from chatcore.messages import Message, SenderType
 
 
 class SqliteMessageRepository:
     def __init__(self, db: sqlite_utils.Database) -> None:
         self._db = db
-        self._table = table(db, "messages")
+        self._table = Rows(db, "messages")
 
     def add(self, message: Message) -> None:
         # A taken (conversation, seq) or client_message_id raises IntegrityError: the use
@@ -20,7 +20,7 @@ class SqliteMessageRepository:
         insert_row(self._db, "messages", message_row(message))
 
     def after(self, conversation_id: str, *, after_seq: int, limit: int) -> list[Message]:
-        rows = self._table.rows_where(
+        rows = self._table.where(
             "conversation_id = ? AND seq > ?",
             [conversation_id, after_seq],
             order_by="seq",
@@ -38,7 +38,7 @@ class SqliteMessageRepository:
     ) -> Message | None:
         # The very expression of the unique index messages_by_client_id, so it is used.
         rows = list(
-            self._table.rows_where(
+            self._table.where(
                 "conversation_id = ? AND sender_type = ? AND coalesce(sender_id, '') = ? "
                 "AND client_message_id = ?",
                 [conversation_id, sender_type.value, sender_id or "", client_message_id],
@@ -47,5 +47,5 @@ class SqliteMessageRepository:
         return message_from_row(rows[0]) if rows else None
 
     def replies_to(self, message_id: str) -> list[Message]:
-        rows = self._table.rows_where("reply_to = ?", [message_id], order_by="seq")
+        rows = self._table.where("reply_to = ?", [message_id], order_by="seq")
         return [message_from_row(row) for row in rows]

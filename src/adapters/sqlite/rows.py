@@ -66,12 +66,7 @@ def to_text(moment: datetime) -> str:
     """UTC, milliseconds, a ``Z``: the clock already truncates, anything finer is dropped."""
     if moment.tzinfo is None:
         raise ValueError("naive datetimes are ambiguous; chatcore stores aware UTC times")
-    moment = moment.astimezone(UTC)
-    return (
-        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T"
-        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}."
-        f"{moment.microsecond // 1000:03d}Z"
-    )
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def from_text(text: str) -> datetime:

@@ -1,11 +1,11 @@
 """Small SQL helpers shared by the repositories.
 
-sqlite-utils' ``Table`` does the plain work (insert, rows_where, delete_where);
-these cover the things it does at a cost the hot path should not pay: an
-INSERT of one row (``Table.insert`` lists every table name first, to create the
-table if it is missing), an UPDATE of one whole row (``Table.update`` re-reads
-the row and the schema first), and a raw SELECT read into dicts
-(``Database.query`` wraps every statement in a savepoint).
+sqlite-utils builds the schema (migrations); the repositories read and write
+through these instead, because its ``Table`` pays on every call for things the
+hot path does not need: ``insert``, ``rows_where`` and ``delete_where`` each list
+every table name first (to create a missing table, or to return nothing from
+one), ``update`` re-reads the row and the schema, and ``Database.query`` wraps
+every statement in a savepoint. The profile of a posted message showed them.
 """
 
 from __future__ import annotations
@@ -20,6 +20,42 @@ from sqlite_utils.db import Table
 def table(db: sqlite_utils.Database, name: str) -> Table:
     # Built directly: ``db.table(name)`` asks sqlite_master whether ``name`` is a view.
     return Table(db, name)
+
+
+class Rows:
+    """One table's rows, read and deleted with plain SQL: sqlite-utils' ``rows_where``
+    and ``delete_where`` without their per-call schema lookups."""
+
+    def __init__(self, db: sqlite_utils.Database, name: str) -> None:
+        self._db = db
+        self._name = name
+
+    def where(
+        self,
+        where: str | None = None,
+        params: Sequence[Any] = (),
+        *,
+        order_by: str | None = None,
+        limit: int | None = None,
+        select_sql: str = "*",
+    ) -> list[dict[str, Any]]:
+        sql = f'SELECT {select_sql} FROM "{self._name}"'
+        if where is not None:
+            sql += f" WHERE {where}"
+        if order_by is not None:
+            sql += f" ORDER BY {order_by}"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return select(self._db, sql, params)
+
+    def delete_where(self, where: str, params: Sequence[Any] = ()) -> None:
+        self._db.execute(f'DELETE FROM "{self._name}" WHERE {where}', params)
+
+    def count(self) -> int:
+        return int(self._db.execute(f'SELECT count(*) FROM "{self._name}"').fetchone()[0])
+
+    def insert(self, row: Mapping[str, Any]) -> None:
+        insert_row(self._db, self._name, row)
 
 
 def select(db: sqlite_utils.Database, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:

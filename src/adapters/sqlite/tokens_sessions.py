@@ -7,25 +7,25 @@ from datetime import datetime
 import sqlite_utils
 
 from adapters.sqlite.rows import to_text
-from adapters.sqlite.tables import table
+from adapters.sqlite.tables import Rows
 
 
 class SqliteCustomerSessionRepository:
     def __init__(self, db: sqlite_utils.Database) -> None:
-        self._table = table(db, "customer_sessions")
+        self._table = Rows(db, "customer_sessions")
 
     def add(self, session_id: str, *, created_at: datetime) -> None:
         self._table.insert({"id": session_id, "created_at": to_text(created_at)})
 
     def exists(self, session_id: str) -> bool:
-        return any(self._table.rows_where("id = ?", [session_id], select="1", limit=1))
+        return any(self._table.where("id = ?", [session_id], select_sql="1", limit=1))
 
 
 class SqliteAccessTokenRepository:
     """A token is valid only while its row is here and unexpired; revoking deletes the row."""
 
     def __init__(self, db: sqlite_utils.Database) -> None:
-        self._table = table(db, "access_tokens")
+        self._table = Rows(db, "access_tokens")
 
     def add(self, token_id: str, *, agent_id: str, expires_at: datetime) -> None:
         self._table.insert(
@@ -33,8 +33,8 @@ class SqliteAccessTokenRepository:
         )
 
     def is_live(self, token_id: str, *, now: datetime) -> bool:
-        rows = self._table.rows_where(
-            "id = ? AND expires_at > ?", [token_id, to_text(now)], select="1", limit=1
+        rows = self._table.where(
+            "id = ? AND expires_at > ?", [token_id, to_text(now)], select_sql="1", limit=1
         )
         return any(rows)
 
