@@ -101,6 +101,7 @@ def relay_command(port: int) -> list[str]:
         *(sys.executable, "-m", "uvicorn", "relay_app:app"),
         *("--host", "127.0.0.1", "--port", str(port)),
         *("--log-level", "info", "--lifespan", "on"),
+        *("--loop", "auto", "--http", "auto"),
         *("--ws", "websockets-sansio", "--ws-max-size", str(MAX_FRAME_BYTES)),
         *("--ws-ping-interval", heartbeat, "--ws-ping-timeout", heartbeat),
         *("--ws-per-message-deflate", "false", "--no-proxy-headers"),

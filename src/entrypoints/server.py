@@ -42,6 +42,10 @@ def uvicorn_config(app: ASGIApp, settings: Settings, **overrides: Any) -> uvicor
         "port": settings.port,
         "log_level": "info",
         "lifespan": "on",
+        # uvloop and httptools (C) when installed, as they are with chatcore; asyncio
+        # and h11 otherwise. Measured: a posted message costs ~30% less CPU with them.
+        "loop": "auto",
+        "http": "auto",
         # websockets (sans-I/O), not wsproto: it pings, enforces the frame limit, and
         # applies backpressure, so a slow reader fills its own queue, not our memory.
         "ws": "websockets-sansio",
