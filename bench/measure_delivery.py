@@ -37,9 +37,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import httpx
+from http_pool import HttpPool
 from server import Server, chatcore_server, relay_server
 from sizes import QUICK, SIZES, Size
 from stats import cdf_points, summarize
@@ -55,79 +56,6 @@ LEAD_SECONDS = 0.2  # from scheduling a phase to its first send
 
 
 # ----------------------------------------------------------------------------- the generator
-
-
-class HttpPool:
-    """Keep-alive HTTP/1.1 connections taking POSTs from one FIFO queue.
-
-    Plain asyncio streams, not httpx, for the timed posts: httpx's pool does work
-    quadratic in the requests waiting (httpcore's ``_assign_requests_to_connections``
-    took 60% of the generator's CPU at 150 messages/s in a profile), so with it the
-    generator, not the server, was what saturated. Time spent waiting in this queue
-    for a free connection counts in the latency, as it should in an open-loop test.
-    """
-
-    def __init__(self, url: str, connections: int) -> None:
-        parts = urlsplit(url)
-        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
-        self.connections = connections
-        self.queue: asyncio.Queue[tuple[bytes, asyncio.Future[int]]] = asyncio.Queue()
-        self.workers: list[asyncio.Task[None]] = []
-
-    async def start(self) -> None:
-        for _ in range(self.connections):
-            reader, writer = await asyncio.open_connection(self.host, self.port)
-            self.workers.append(asyncio.create_task(self.work(reader, writer)))
-
-    async def close(self) -> None:
-        for worker in self.workers:
-            worker.cancel()
-        await asyncio.gather(*self.workers, return_exceptions=True)
-
-    def post(self, path: str, payload: dict[str, Any], headers: dict[str, str]) -> Any:
-        """A future of the status code of POST ``path`` with the JSON ``payload``."""
-        body = json.dumps(payload).encode()
-        head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
-        request = (
-            f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n{head}\r\n"
-        ).encode() + body
-        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self.queue.put_nowait((request, done))
-        return done
-
-    def drop_queued(self) -> int:
-        """Fail every request still waiting for a connection; how many there were."""
-        dropped = 0
-        while not self.queue.empty():
-            _, done = self.queue.get_nowait()
-            if not done.done():
-                done.set_exception(ConnectionAbortedError("not sent before the deadline"))
-            dropped += 1
-        return dropped
-
-    async def work(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                request, done = await self.queue.get()
-                try:
-                    writer.write(request)
-                    head = await reader.readuntil(b"\r\n\r\n")
-                    status = int(head.split(b" ", 2)[1])
-                    length = 0
-                    for line in head.split(b"\r\n"):
-                        if line[:15].lower() == b"content-length:":
-                            length = int(line[15:])
-                    await reader.readexactly(length)
-                except (OSError, asyncio.IncompleteReadError, ValueError) as error:
-                    if not done.done():
-                        done.set_exception(error)
-                    reader, writer = await asyncio.open_connection(self.host, self.port)
-                    continue
-                if not done.done():
-                    done.set_result(status)
-        finally:
-            writer.close()
 
 
 @dataclass(slots=True)
@@ -324,7 +252,7 @@ class Generator:
         path, headers = lane.customer_post if sent.to_agent else lane.agent_post
         payload = {"to": lane.id, "body": body} if self.relay else {"body": body}
         try:
-            status = await self.pool.post(path, payload, headers)
+            status = (await self.pool.post(path, payload, headers)).status
         except (OSError, asyncio.IncompleteReadError, ValueError):
             sent.failed = True
             return

@@ -2,7 +2,7 @@
 
 The agents are seeded into the database before the server starts, then each logs in
 and goes online over REST; the conversations are started over REST. Then every
-escalation is fired at once (httpx.AsyncClient, up to 100 connections), and a tenth of
+escalation is fired at once (bench/http_pool.py, 100 keep-alive connections), and a tenth of
 the conversations are escalated twice at the same moment, so the "exactly one
 assignment" guarantee is raced too.
 
@@ -28,6 +28,7 @@ from typing import Any
 
 import httpx
 import seed
+from http_pool import HttpPool
 from idle_connections import start_conversations
 from server import chatcore_server
 from sizes import Size
@@ -67,28 +68,30 @@ async def _escalate_all(
     url: str, calls: list[tuple[str, str]]
 ) -> tuple[float, list[tuple[str, int, str | None, float]]]:
     """Every call at once; (wall seconds, [(conversation, status, agent id, seconds)])."""
-    limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
     answers: list[tuple[str, int, str | None, float]] = []
-    async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as client:
-        # Warm the pool: the race should be escalations, not TCP handshakes.
-        await asyncio.gather(*(client.get("/healthz") for _ in range(CONNECTIONS)))
+    pool = HttpPool(url, CONNECTIONS)
+    await pool.start()  # connected first: the race should be escalations, not handshakes
+    try:
 
         async def one(conversation_id: str, session_id: str) -> None:
             began = time.perf_counter()
-            response = await client.post(
+            answer = await pool.post(
                 f"/api/v1/customer/conversations/{conversation_id}/escalate",
-                headers={"X-Customer-Session-Id": session_id},
+                None,
+                {"X-Customer-Session-Id": session_id},
             )
             took = time.perf_counter() - began
             agent = None
-            if response.status_code == 200:
-                assigned = response.json().get("assigned_agent")
+            if answer.status == 200:
+                assigned = answer.json().get("assigned_agent")
                 agent = assigned["id"] if assigned else None
-            answers.append((conversation_id, response.status_code, agent, took))
+            answers.append((conversation_id, answer.status, agent, took))
 
         began = time.perf_counter()
         await asyncio.gather(*(one(c, s) for c, s in calls))
         wall = time.perf_counter() - began
+    finally:
+        await pool.close()
     return wall, answers
 
 
