@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from starlette.websockets import WebSocket
+from starlette.datastructures import Headers, QueryParams
+from starlette.types import Scope
 
 from adapters.realtime.frames import (
     CLOSE_BAD_REQUEST,
@@ -65,8 +66,10 @@ class Greeting:
         return _after_seq(self.raw_after_seq)
 
 
-def read_greeting(websocket: WebSocket) -> Greeting:
-    query = websocket.query_params
+def read_greeting(scope: Scope) -> Greeting:
+    # Parsed here, not through WebSocket.query_params, which would keep the parsed
+    # query on the socket for as long as it is open.
+    query = QueryParams(scope["query_string"])
     role = query.get("role", "")
     if role not in ("customer", "agent"):
         raise bad_request('role must be "customer" or "agent".')
@@ -96,16 +99,17 @@ def check_customer(greeting: Greeting) -> tuple[str, str]:
     return greeting.conversation_id, greeting.customer_session_id
 
 
-def check_origin(websocket: WebSocket, allowed: Sequence[str]) -> None:
+def check_origin(scope: Scope, allowed: Sequence[str]) -> None:
     """An agent's browser may only connect from our own pages or an allowed origin.
 
     Without this, any site an agent visits could open a socket with the agent's
     token (cross-site WebSocket hijacking). Clients that send no Origin (not a
     browser) are let through: they hold the token themselves.
     """
-    origin = websocket.headers.get("origin")
+    headers = Headers(scope=scope)
+    origin = headers.get("origin")
     if origin is None or origin in allowed or "*" in allowed:
         return
-    if urlsplit(origin).netloc.lower() == websocket.headers.get("host", "").lower():
+    if urlsplit(origin).netloc.lower() == headers.get("host", "").lower():
         return
     raise Refused(CLOSE_FORBIDDEN, "forbidden", "This origin may not open an agent connection.")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from starlette.routing import BaseRoute, WebSocketRoute
-from starlette.websockets import WebSocket
+from starlette.types import Receive, Scope, Send
 
 from adapters.realtime.hub import Hub
 from adapters.realtime.session import SocketSession
@@ -49,10 +49,7 @@ class Realtime:
 
     @property
     def routes(self) -> list[BaseRoute]:
-        return [WebSocketRoute(PATH, self._serve)]
-
-    async def _serve(self, websocket: WebSocket) -> None:
-        await SocketSession(self, websocket).run()
+        return [WebSocketRoute(PATH, _Endpoint(self))]
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -97,3 +94,19 @@ class Realtime:
                 await run(presence.expire_presence, self.ctx)
             except Exception:
                 log.exception("presence sweep failed; trying again shortly")
+
+
+class _Endpoint:
+    """The route's ASGI app. Not a function: for a function Starlette adds a wrapper of
+    its own, two more coroutines and a WebSocket held for the life of every socket, to
+    catch exceptions its ExceptionMiddleware, further out, catches just the same."""
+
+    __slots__ = ("_realtime",)
+
+    def __init__(self, realtime: Realtime) -> None:
+        self._realtime = realtime
+
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # The session's coroutine itself, for the route to await: no coroutine of ours
+        # around it, held for as long as the socket is open.
+        return SocketSession(self._realtime, scope, receive, send).run()

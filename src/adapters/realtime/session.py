@@ -8,7 +8,7 @@ import logging
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, TypeVar
 
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.types import Receive, Scope, Send
 
 from adapters.realtime.connection import Connection, Subscription
 from adapters.realtime.frames import (
@@ -49,24 +49,53 @@ T = TypeVar("T")
 
 
 class SocketSession:
-    def __init__(self, realtime: Realtime, websocket: WebSocket) -> None:
+    """One socket, run by its ASGI task, which is also its only task.
+
+    The task reads; frames go out from wherever they are sent (see Connection).
+    It speaks raw ASGI, not through Starlette's WebSocket: that object, and a
+    coroutine around every frame, would be held or paid for every socket.
+    """
+
+    __slots__ = ("_receive", "_scope", "_send", "actor", "ctx", "hub", "realtime")
+
+    def __init__(self, realtime: Realtime, scope: Scope, receive: Receive, send: Send) -> None:
         self.realtime = realtime
         self.ctx = realtime.ctx
         self.hub = realtime.hub
-        self.websocket = websocket
+        self._scope = scope
+        self._receive = receive
+        self._send = send
         self.actor: Actor | None = None
-        self.connection: Connection | None = None
 
     async def run(self) -> None:
-        await self.websocket.accept()
+        await self._receive()  # websocket.connect, always the first message
+        await self._send({"type": "websocket.accept"})
         try:
             connection = await self._handshake()
         except Refused as refused:
             await self._refuse(refused)
             return
+        connection.open()
         expiry = self._close_when_the_token_dies(connection)
+        task = asyncio.current_task()
+        assert task is not None
         try:
-            await self._pump(connection)
+            # The read loop is here, not in a method of its own: a coroutine less held
+            # by every idle socket, which spends its whole life waiting on this receive.
+            while not connection.ended:
+                connection.reader = task  # only while it waits here may end() cancel it
+                try:
+                    message = await self._receive()
+                except asyncio.CancelledError:
+                    if not connection.cancelled_by_end(task):
+                        raise
+                    break
+                finally:
+                    connection.reader = None
+                if message["type"] != "websocket.receive":
+                    break  # a disconnect: the peer's close, or ours
+                await self._on_frame(connection, message.get("text"))
+                del message  # no old frame kept alive while the socket idles
         finally:
             if expiry is not None:
                 expiry.cancel()
@@ -75,12 +104,12 @@ class SocketSession:
     # Handshake
 
     async def _handshake(self) -> Connection:
-        greeting = read_greeting(self.websocket)
+        greeting = read_greeting(self._scope)
         settings = self.realtime.settings
         if greeting.role == "agent":
             self.actor = await self._authenticate(greeting.access_token)
         connection = Connection(
-            self.websocket,
+            self._send,
             queue_frames=settings.queue_frames,
             close_timeout=float(settings.heartbeat_seconds) * 2,
             agent_id=self.actor.agent_id if self.actor else None,
@@ -88,7 +117,6 @@ class SocketSession:
         )
         connected = Connected(greeting.role, connection.agent_id, settings.heartbeat_seconds)
         connection.send(self._frame("system.connected", connected))
-        self.connection = connection
         try:
             if self.actor is None:
                 await self._join_as_customer(connection, greeting)
@@ -96,6 +124,7 @@ class SocketSession:
                 await self._join_as_agent(connection, greeting)
         except BaseException:
             self.hub.remove(connection)
+            connection.finish()
             raise
         return connection
 
@@ -126,7 +155,7 @@ class SocketSession:
         resync = None
         if greeting.conversation_id is not None:
             resync = await self._subscribe(connection, greeting.conversation_id, after_seq)
-        check_origin(self.websocket, self.realtime.settings.allowed_origins)
+        check_origin(self._scope, self.realtime.settings.allowed_origins)
         if resync is not None:
             self._send_snapshot(connection, resync, after_seq=after_seq)
         await run(presence.agent_connected, self.ctx, self.actor.agent_id)
@@ -164,44 +193,15 @@ class SocketSession:
         connection.release(conversation_id, snapshot_last_seq=last)
 
     async def _refuse(self, refused: Refused) -> None:
+        text = self._frame("system.error", ErrorData(refused.code, refused.message))
         with contextlib.suppress(Exception):
-            await self.websocket.send_text(
-                self._frame("system.error", ErrorData(refused.code, refused.message))
-            )
-            await self.websocket.close(refused.close_code)
+            await self._send({"type": "websocket.send", "text": text})
+            await self._send({"type": "websocket.close", "code": refused.close_code, "reason": ""})
 
-    # After the handshake: a writer and a reader per socket
-
-    async def _pump(self, connection: Connection) -> None:
-        tasks = (
-            asyncio.create_task(connection.write_until_closed()),
-            asyncio.create_task(self._read(connection)),
-            asyncio.create_task(connection.given_up()),
-        )
-        try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(BaseException):
-                    await task
-
-    async def _read(self, connection: Connection) -> None:
-        while True:
-            try:
-                message = await self.websocket.receive()
-            except (WebSocketDisconnect, RuntimeError):
-                return
-            if message["type"] == "websocket.disconnect":
-                return
-            text = message.get("text")
-            if text is None:
-                self._error(connection, "bad_request", "Frames are JSON text, not binary.")
-                continue
-            await self._on_frame(connection, text)
-
-    async def _on_frame(self, connection: Connection, text: str) -> None:
+    async def _on_frame(self, connection: Connection, text: str | None) -> None:
+        if text is None:
+            self._error(connection, "bad_request", "Frames are JSON text, not binary.")
+            return
         try:
             frame = decode_client_frame(text)
             match frame:
@@ -251,6 +251,7 @@ class SocketSession:
         connection.close(CLOSE_UNAUTHORIZED, last_words=words)
 
     async def _leave(self, connection: Connection) -> None:
+        connection.finish()
         self.hub.remove(connection)
         self.realtime.typing.end_connection(connection)
         if self.actor is not None:

@@ -15,6 +15,7 @@ import weakref
 import sqlite_utils
 
 BUSY_TIMEOUT_MS = 5000
+READER_CACHE_KIB = 512
 
 
 class Handle:
@@ -47,6 +48,10 @@ def open_handle(path: str, *, read_only: bool = False) -> Handle:
         if read_only:
             # A read unit that tries to write is a bug: fail loudly instead of committing it.
             conn.execute("PRAGMA query_only = ON")
+            # Every worker thread has a reader, each caching its own copy of pages the OS
+            # already caches: at SQLite's default 2 MiB that was up to 64 MiB of resident
+            # memory, ~6 KiB per socket when 10,000 widgets each read their conversation.
+            conn.execute(f"PRAGMA cache_size = -{READER_CACHE_KIB}")
     except BaseException:
         conn.close()
         raise
@@ -56,8 +61,8 @@ def open_handle(path: str, *, read_only: bool = False) -> Handle:
 class ReaderPool:
     """One read connection per thread, opened on first use.
 
-    The worker threads of the server come and go (anyio retires idle ones); a
-    reader lives exactly as long as its thread's local storage. The weak set only
+    A reader lives exactly as long as its thread's local storage (the server's
+    worker threads live as long as its pool; other callers' threads may not). The weak set only
     lets close() reach the readers still alive.
     """
 
