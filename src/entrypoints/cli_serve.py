@@ -33,12 +33,20 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     serve.set_defaults(run=serve_forever)
 
 
+SWITCH_INTERVAL_SECONDS = 0.001
+
+
 def serve_forever(args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM; a stop by signal is a normal end (exit 0)."""
     settings = settings_from(args)
     chatcore = build(settings)
     config = uvicorn_config(chatcore.app, settings)
     server = uvicorn.Server(config)
+    # The event loop shares the GIL with the worker threads running use cases; by
+    # default a thread that wants it back waits 5 ms per turn. At 1 ms the loop gets
+    # its turn sooner: measured at 500 msg/s, delivery max fell from 35-70 ms to
+    # under 26 ms across runs, for about the same CPU.
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     print(f"chatcore serving http://{host}:{settings.port} (database {settings.database})")
     sys.stdout.flush()

@@ -29,7 +29,7 @@ from adapters.http.schemas import (
     Register,
     SetPresence,
 )
-from adapters.threads import run
+from adapters.threads import run, run_hashing
 from adapters.wire import (
     AgentOut,
     ConversationOut,
@@ -51,7 +51,7 @@ async def setup(call: Call) -> Response:
 
 async def register(call: Call) -> Response:
     body = call.body_as(Register)
-    agent = await run(
+    agent = await run_hashing(
         accounts.register_agent,
         call.ctx,
         call.actor,
@@ -65,7 +65,7 @@ async def register(call: Call) -> Response:
 
 async def login(call: Call) -> Response:
     body = call.body_as(Login)
-    session = await run(accounts.login, call.ctx, email=body.email, password=body.password)
+    session = await run_hashing(accounts.login, call.ctx, email=body.email, password=body.password)
     answer = LoginOut(session.access_token, "bearer", session.expires_in, agent_out(session.agent))
     return json(answer)
 
@@ -77,7 +77,7 @@ async def logout(call: Call) -> Response:
 
 async def change_password(call: Call) -> Response:
     body = call.body_as(ChangePassword)
-    await run(
+    await run_hashing(
         accounts.change_password,
         call.ctx,
         call.agent,
