@@ -32,6 +32,7 @@ lint: install-dev
 
 typecheck: install-dev
 	$(BIN)/mypy --strict src
+	$(BIN)/mypy bench
 
 $(CHROMIUM):
 	apt-get update -qq

@@ -44,6 +44,7 @@ from urllib.parse import urlencode
 
 import httpx
 from serving import free_port, wait_until_up
+from stats import fit_line
 from websockets.asyncio.client import ClientConnection, connect
 
 CHATCORE = str(Path(sys.executable).with_name("chatcore"))
@@ -52,6 +53,7 @@ PASSWORD = "bench-password-42"
 SPARE_FILES = 200
 OPEN_TIMEOUT_SECONDS = 600  # the whole opening of one phase; then the run stops
 SETTLE_SECONDS = 2.0  # let the server finish what the last handshakes started
+SAMPLES = 10  # RSS readings while opening: every tenth of N
 
 
 @dataclass
@@ -115,6 +117,32 @@ async def open_all(urls: Iterator[str], frames_each: int, concurrency: int, open
             opened.sockets.append(sock)
 
     await asyncio.gather(*(one(url) for url in urls))
+
+
+async def open_sampled(
+    urls: list[str], frames_each: int, concurrency: int, opened: Opened, pid: int, samples: int
+) -> list[dict[str, int]]:
+    """``open_all`` in ``samples`` equal slices, the server's RSS read after each.
+
+    Returns [{"connections", "rss_kib"}], from 0 open (the baseline) to all of them,
+    so a plot shows whether memory grows in a straight line (a per-socket cost) or
+    in steps (buffers, the garbage collector). No pause between slices: a settle
+    for each would cost seconds, and the caller settles before its final figure.
+    """
+    points = [{"connections": 0, "rss_kib": rss_kib(pid)}]
+    bounds = sorted({round(len(urls) * k / samples) for k in range(1, samples + 1)})
+    start = 0
+    for end in bounds:
+        await open_all(iter(urls[start:end]), frames_each, concurrency, opened)
+        points.append({"connections": len(opened.sockets), "rss_kib": rss_kib(pid)})
+        start = end
+    return points
+
+
+def slope_kib(points: list[dict[str, int]]) -> float | None:
+    """KiB per connection fitted through the samples (None with fewer than two counts)."""
+    fit = fit_line([float(p["connections"]) for p in points], [float(p["rss_kib"]) for p in points])
+    return None if fit is None else fit[0]
 
 
 async def still_alive(sockets: list[ClientConnection]) -> int:
@@ -198,11 +226,13 @@ async def measure(
         raise SystemExit(f"{name}: warm-up failed: {warm.first_error}")
     await asyncio.sleep(SETTLE_SECONDS)
 
-    before = rss_kib(pid)
     opened = Opened()
     began = time.perf_counter()
     async with asyncio.timeout(OPEN_TIMEOUT_SECONDS):
-        await open_all(urls(False), frames_each, args.concurrency, opened)
+        samples = await open_sampled(
+            list(urls(False)), frames_each, args.concurrency, opened, pid, SAMPLES
+        )
+    before = samples[0]["rss_kib"]
     took = time.perf_counter() - began
     await asyncio.sleep(SETTLE_SECONDS)
     after = rss_kib(pid)
@@ -234,10 +264,12 @@ async def measure(
         f"  server RSS    {kib(before)} before, {kib(after)} with them open"
         f" (+{kib(after - before)}), {kib(after_idle)} after {args.idle_seconds:g} s idle"
     )
+    slope = slope_kib(samples)
     if count:
         print(
             f"  per socket    {(after - before) / count:.1f} KiB"
-            f" ({(after_idle - before) / count:.1f} KiB after the idle time)"
+            f" ({(after_idle - before) / count:.1f} KiB after the idle time"
+            + (f"; {slope:.1f} KiB fitted through {len(samples)} readings)" if slope else ")")
         )
     print(
         f"  idle CPU      {idle_cpu:.2f} s of server CPU in {args.idle_seconds:g} s"

@@ -4,9 +4,11 @@ The logic is bench/idle_connections.py's (imported, not copied): one conversatio
 per socket (the realistic idle widget: one visitor, one conversation, one socket),
 seeded into the database before the server starts; a warm-up; the server's resident
 memory as the baseline; then N sockets opened and left idle. KiB per connection is
-the growth of the server's VmRSS divided by N. The sockets live in a separate process
-(this file run as a script), which reads the server's /proc entries itself and prints
-its result as JSON.
+the growth of the server's VmRSS divided by N (after a settle); ``samples`` has the
+VmRSS at 0, every tenth of N and N as they were opened, and ``kib_per_connection_slope``
+the straight line through them, which bench/plots.py draws. The sockets live in a
+separate process (this file run as a script), which reads the server's /proc entries
+itself and prints its result as JSON.
 """
 
 from __future__ import annotations
@@ -22,13 +24,16 @@ from typing import Any
 
 import seed
 from idle_connections import (
+    SAMPLES,
     SETTLE_SECONDS,
     Opened,
     close_all,
     cpu_seconds,
     open_all,
+    open_sampled,
     raise_open_files,
     rss_kib,
+    slope_kib,
     still_alive,
     ws_url,
 )
@@ -58,10 +63,10 @@ async def _measure(
         raise RuntimeError(f"warm-up failed: {warm.first_error}")
     await asyncio.sleep(SETTLE_SECONDS)
 
-    before = rss_kib(pid)
     opened = Opened()
     began = time.perf_counter()
-    await open_all(iter(urls(made[:connections])), 2, CONCURRENCY, opened)
+    samples = await open_sampled(urls(made[:connections]), 2, CONCURRENCY, opened, pid, SAMPLES)
+    before = samples[0]["rss_kib"]
     open_seconds = time.perf_counter() - began
     await asyncio.sleep(SETTLE_SECONDS)
     after = rss_kib(pid)
@@ -76,6 +81,7 @@ async def _measure(
     after_close = rss_kib(pid)
 
     count = len(opened.sockets)
+    slope = slope_kib(samples)
     return {
         "connections": connections,
         "opened": count,
@@ -91,8 +97,10 @@ async def _measure(
         "rss_after_close_kib": after_close,
         "kib_per_connection": round((after - before) / count, 2) if count else None,
         "kib_per_connection_after_idle": round((after_idle - before) / count, 2) if count else None,
+        "kib_per_connection_slope": None if slope is None else round(slope, 2),
         "idle_seconds": idle_seconds,
         "idle_cpu_percent": round(100 * idle_cpu / idle_seconds, 2) if idle_seconds else None,
+        "samples": samples,
     }
 
 

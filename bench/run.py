@@ -1,6 +1,6 @@
 """The benchmark suite: every measurement in order, one JSON, one Markdown table, pictures.
 
-    .venv/bin/python bench/run.py [--tiny | --full] [--only NAME ...] [--out DIR]
+    .venv/bin/python bench/run.py [--tiny | --full] [--only NAME ...] [--out DIR] [--publish]
 
 QUICK by default (``make bench``, under three minutes on two cores); ``--tiny``
 is what ``make test`` runs so the harness cannot rot; ``--full`` runs longer.
@@ -9,7 +9,12 @@ Each measurement is a module ``bench/measure_<name>.py`` with ``NAME`` and
 fails is recorded with its error and the rest still run (exit status 1 then).
 
 Writes DIR/latest.json, DIR/latest.md, a timestamped copy of both, and PNGs.
+``--publish`` then copies latest.md and the PNGs to docs/benchmarks/ and splices
+the summary into docs/benchmarks.md: the committed figures come from a run.
 Benchmarks are not tests: nothing here passes or fails on a timing.
+
+This module runs them and writes the files; the targets are in targets.py, the
+Markdown in report.py, ``--publish`` in publish.py, the pictures in plots.py.
 """
 
 from __future__ import annotations
@@ -23,8 +28,7 @@ import platform
 import sys
 import time
 import traceback
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,7 +37,15 @@ BENCH = Path(__file__).resolve().parent
 if str(BENCH) not in sys.path:
     sys.path.insert(0, str(BENCH))
 
-from sizes import FULL, QUICK, TINY, Size  # noqa: E402 - bench/ is on sys.path from here
+# bench/ is on sys.path from here: its modules follow.
+from publish import BEGIN_MARK, DOCS, END_MARK, publish  # noqa: E402
+from report import markdown  # noqa: E402
+from sizes import FULL, QUICK, TINY, Size  # noqa: E402
+from targets import target_rows  # noqa: E402
+
+# publish and its markers are reached through here too: tests/bench loads run.py as
+# a module and publishes into a temporary docs/.
+__all__ = ["BEGIN_MARK", "END_MARK", "main", "publish"]
 
 # In this order; a module not (yet) present is skipped with a note.
 MEASUREMENTS = (
@@ -43,287 +55,6 @@ MEASUREMENTS = (
     "measure_history",
     "measure_escalation",
 )
-
-Number = float | int
-
-
-# ----------------------------------------------------------------------------- targets
-
-
-def dig(value: Any, *keys: str | int) -> Any:
-    """value[k1][k2]…, or None where the path is not there."""
-    for key in keys:
-        if isinstance(value, dict) and key in value:
-            value = value[key]
-        elif isinstance(value, list) and isinstance(key, int) and abs(key) < len(value) + 1:
-            value = value[key] if key < len(value) else None
-        else:
-            return None
-    return value
-
-
-def find_number(value: Any, names: tuple[str, ...]) -> Number | None:
-    """The first number under any of ``names``, searching nested dicts breadth-first."""
-    queue = [value]
-    while queue:
-        current = queue.pop(0)
-        if not isinstance(current, dict):
-            continue
-        for name in names:
-            found = current.get(name)
-            if isinstance(found, int | float) and not isinstance(found, bool):
-                return found
-        queue.extend(v for v in current.values() if isinstance(v, dict))
-    return None
-
-
-def delivery_at(results: dict[str, Any], target: str, rate: float) -> dict[str, Any] | None:
-    """The delivery phase of ``target`` at ``rate``, or the measured rate closest to it."""
-    rates = dig(results, "delivery", target, "rates") or []
-    if not rates:
-        return None
-    return dict(min(rates, key=lambda r: abs(float(r["rate"]) - rate)))
-
-
-@dataclass(frozen=True)
-class Target:
-    metric: str
-    measurement: str
-    target: str
-    value: Callable[[dict[str, Any]], Number | None]
-    met: Callable[[Number], bool]
-    unit: str = ""
-    label: Callable[[dict[str, Any]], str] | None = None  # the metric, once measured
-
-
-def _at(results: dict[str, Any]) -> str:
-    phase = delivery_at(results, "chatcore", 500)
-    return f" at {phase['rate']:g}/s" if phase else " at 500/s"
-
-
-def _delivery(key: str) -> Callable[[dict[str, Any]], Number | None]:
-    def value(results: dict[str, Any]) -> Number | None:
-        phase = delivery_at(results, "chatcore", 500)
-        return None if phase is None else phase.get(key)
-
-    return value
-
-
-def _faults(results: dict[str, Any]) -> Number | None:
-    phases = [
-        *(dig(results, "delivery", "chatcore", "rates") or []),
-        *(dig(results, "delivery", "relay", "rates") or []),
-    ]
-    if not phases:
-        return None
-    return sum(p["lost"] + p["duplicated"] + p["out_of_order"] for p in phases)
-
-
-def _ratio(results: dict[str, Any]) -> Number | None:
-    mine, theirs = delivery_at(results, "chatcore", 500), delivery_at(results, "relay", 500)
-    if not mine or not theirs or not mine.get("p50_ms") or not theirs.get("p50_ms"):
-        return None
-    return round(float(mine["p50_ms"]) / float(theirs["p50_ms"]), 2)
-
-
-def _idle(names: tuple[str, ...]) -> Callable[[dict[str, Any]], Number | None]:
-    return lambda results: find_number(results.get("idle"), names)
-
-
-TARGETS = (
-    Target(
-        "delivery p50",
-        "delivery",
-        "≤ 3 ms at 500/s",
-        _delivery("p50_ms"),
-        lambda v: v <= 3,
-        " ms",
-        lambda r: "delivery p50" + _at(r),
-    ),
-    Target(
-        "delivery p99",
-        "delivery",
-        "≤ 15 ms at 500/s",
-        _delivery("p99_ms"),
-        lambda v: v <= 15,
-        " ms",
-        lambda r: "delivery p99" + _at(r),
-    ),
-    Target(
-        "delivery lost + duplicated + out of order (all rates, both servers)",
-        "delivery",
-        "0",
-        _faults,
-        lambda v: v == 0,
-    ),
-    Target(
-        "saturation: highest rate with p99 < 100 ms",
-        "delivery",
-        "≥ 2,000 msg/s",
-        lambda r: dig(r, "delivery", "chatcore", "saturation", "highest_rate"),
-        lambda v: v >= 2000,
-        " msg/s",
-    ),
-    Target(
-        "delivery p50, chatcore ÷ bare relay",
-        "delivery",
-        "≤ 2×",
-        _ratio,
-        lambda v: v <= 2,
-        "×",
-        lambda r: "delivery p50, chatcore ÷ bare relay" + _at(r),
-    ),
-    Target(
-        "idle connections held",
-        "idle",
-        "≥ 10,000",
-        _idle(("connections", "opened", "connections_opened", "held")),
-        lambda v: v >= 10_000,
-    ),
-    Target(
-        "memory per idle connection",
-        "idle",
-        "≤ 30 KiB",
-        _idle(("kib_per_connection", "per_connection_kib", "kib_each", "kib_per_socket")),
-        lambda v: v <= 30,
-        " KiB",
-    ),
-    Target(
-        "fan-out: presence change until the last agent has it (p99)",
-        "fanout",
-        "≤ 50 ms",
-        lambda r: dig(r, "fanout", "last_socket", "p99_ms"),
-        lambda v: v <= 50,
-        " ms",
-    ),
-    Target(
-        "history: 50-message page, p99",
-        "history",
-        "≤ 10 ms",
-        lambda r: dig(r, "history", "history_page", "p99_ms"),
-        lambda v: v <= 10,
-        " ms",
-    ),
-    Target(
-        "escalation: double assignments",
-        "escalation",
-        "0",
-        lambda r: dig(r, "escalation", "double_assignments"),
-        lambda v: v == 0,
-    ),
-    Target(
-        "escalation: load spread between agents (max − min)",
-        "escalation",
-        "≤ 1",
-        lambda r: dig(r, "escalation", "load_spread"),
-        lambda v: v <= 1,
-    ),
-)
-
-
-def target_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
-    rows = []
-    for target in TARGETS:
-        value = target.value(results) if target.measurement in results else None
-        rows.append(
-            {
-                "metric": target.label(results) if target.label else target.metric,
-                "measurement": target.measurement,
-                "value": value,
-                "unit": target.unit,
-                "target": target.target,
-                "met": None if value is None else bool(target.met(value)),
-            }
-        )
-    return rows
-
-
-# ----------------------------------------------------------------------------- output
-
-
-def _fmt(value: Any, unit: str = "") -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        text = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.2f}".rstrip("0").rstrip(".")
-    elif isinstance(value, int):
-        text = f"{value:,}"
-    else:
-        text = str(value)
-    return text + unit
-
-
-def markdown(report: dict[str, Any]) -> str:
-    lines = [
-        f"# chatcore benchmarks ({report['mode']})",
-        "",
-        f"{report['finished_at']} · {report['machine']['cpus']} CPUs · "
-        f"Python {report['machine']['python']} · {report['machine']['platform']} · "
-        f"wall {report['wall_seconds']:.0f} s",
-        "",
-        "| metric | value | target | met? |",
-        "|---|---|---|---|",
-    ]
-    for row in report["targets"]:
-        met = {True: "yes", False: "**no**", None: "not measured"}[row["met"]]
-        lines.append(
-            f"| {row['metric']} | {_fmt(row['value'], row['unit'])} | {row['target']} | {met} |"
-        )
-    delivery = report["results"].get("delivery")
-    if delivery:
-        lines += [
-            "",
-            f"## Delivery ({delivery['conversations']} conversations, "
-            f"{delivery['agents']} agents; latency from the scheduled send)",
-            "",
-            "| server | rate/s | achieved/s | p50 ms | p99 ms | max ms | lost | dup | "
-            "out of order | POST errors | server CPU | generator CPU |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|",
-        ]
-        for target in ("chatcore", "relay"):
-            part = delivery[target]
-            phases = part["rates"] + [s for s in part["saturation"]["steps"] if not s["reused"]]
-            for p in phases:
-                lines.append(
-                    f"| {target} | {_fmt(p['rate'])} | {_fmt(p['achieved_rate'])} | "
-                    f"{_fmt(p['p50_ms'])} | {_fmt(p['p99_ms'])} | {_fmt(p['max_ms'])} | "
-                    f"{p['lost']} | {p['duplicated']} | {p['out_of_order']} | "
-                    f"{p['post_errors']} | {_fmt(p['server_cpu_pct'], '%')} | "
-                    f"{_fmt(p['generator_cpu_pct'], '%')} |"
-                )
-        for target in ("chatcore", "relay"):
-            sat = delivery[target]["saturation"]
-            note = " (every step held: the ladder, not the server, was the limit)"
-            lines.append(
-                f"\nSaturation, {target}: {_fmt(sat['highest_rate'], ' msg/s')} held "
-                f"p99 < {sat['p99_limit_ms']:g} ms with no loss"
-                + (
-                    f"; {_fmt(sat['first_failed_rate'], ' msg/s')} did not"
-                    if sat["first_failed_rate"]
-                    else note
-                )
-                + "."
-            )
-    for name, result in report["results"].items():
-        if name == "delivery" or not isinstance(result, dict):
-            continue
-        lines += ["", f"## {name}", "", "| field | value |", "|---|---|"]
-        for key, value in result.items():
-            if isinstance(value, dict) and "p50_ms" in value:
-                value = (
-                    f"p50 {_fmt(value['p50_ms'])} ms · p99 {_fmt(value['p99_ms'])} ms · "
-                    f"max {_fmt(value['max_ms'])} ms (n={value.get('count')})"
-                )
-            elif isinstance(value, dict | list):
-                value = json.dumps(value)[:200]
-            lines.append(f"| {key} | {_fmt(value)} |")
-    for name, error in report["errors"].items():
-        lines += ["", f"## {name}: FAILED", "", "```", error.strip()[-1500:], "```"]
-    if report["skipped"]:
-        lines += ["", "Skipped: " + "; ".join(report["skipped"]) + "."]
-    if report["plots"]:
-        lines += [""] + [f"![{Path(p).stem}]({Path(p).name})" for p in report["plots"]]
-    return "\n".join(lines) + "\n"
 
 
 def draw(results: dict[str, Any], out: Path) -> list[str]:
@@ -350,10 +81,21 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--full", action="store_true", help="longer runs, more steps")
     parser.add_argument("--only", action="append", default=[], metavar="NAME")
     parser.add_argument("--out", type=Path, default=BENCH / "results")
+    parser.add_argument(
+        "--publish",
+        action="store_true",
+        help="then copy latest.md and the PNGs to docs/benchmarks/ and the summary "
+        "into docs/benchmarks.md (the committed copy)",
+    )
     args = parser.parse_args(argv)
+    if args.publish and (args.tiny or args.only):
+        # The committed table stands for the whole suite at a real size.
+        parser.error("--publish takes a whole QUICK or --full run: not --tiny, not --only")
     size: Size = TINY if args.tiny else FULL if args.full else QUICK
     args.out.mkdir(parents=True, exist_ok=True)
 
+    # Other work on the machine shows in every timing: say how busy it was.
+    load_before = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
     began = time.perf_counter()
     results: dict[str, Any] = {}
     errors: dict[str, str] = {}
@@ -389,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
+            "load_average_before": load_before,
         },
         "size": asdict(size),
         "targets": target_rows(results),
@@ -406,6 +149,10 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(text)
     print(f"written: {args.out / 'latest.json'}, {args.out / 'latest.md'}")
+    if args.publish and errors:
+        print("not published: a measurement failed", file=sys.stderr)
+    elif args.publish:
+        print("published: " + ", ".join(str(p) for p in publish(report, args.out, DOCS)))
     return 1 if errors else 0
 
 

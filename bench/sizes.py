@@ -10,6 +10,19 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class Ladder:
+    """One server's saturation steps: up the rates until one fails, then halve the gap.
+
+    The delivery rates count as steps too (measured once, reused). Halving stops
+    once the last rate held and the first that failed are ``resolution`` apart, so
+    the answer is known to within that, whichever step it fell between.
+    """
+
+    rates: tuple[int, ...]  # messages per second, tried in increasing order
+    resolution: int  # messages per second
+
+
+@dataclass(frozen=True)
 class Size:
     name: str
     # measure_delivery: customer POST -> agent socket and agent POST -> customer socket.
@@ -17,9 +30,12 @@ class Size:
     delivery_agents: int
     delivery_rates: tuple[int, ...]  # messages per second, open-loop
     delivery_seconds: float  # per rate
-    saturation_rates: tuple[int, ...]  # stepped up until p99 >= 100 ms or a loss
+    # Saturation: stepped up until p99 >= 100 ms or a loss. Each server has its own
+    # ladder: the bare relay holds several times chatcore's rate, and one ladder
+    # fine enough for chatcore would spend minutes below where the relay gives out.
+    chatcore_ladder: Ladder
+    relay_ladder: Ladder
     saturation_seconds: float  # per step
-    saturation_refine_steps: int  # halvings between the last step held and the first failed
     grace_seconds: float  # after the last send, how long a message may still arrive
     # measure_idle
     idle_connections: int
@@ -42,9 +58,10 @@ TINY = Size(
     delivery_agents=2,
     delivery_rates=(50, 100),
     delivery_seconds=1.0,
-    saturation_rates=(200,),
+    # One step each and no halving (resolution wider than any gap): seconds, not minutes.
+    chatcore_ladder=Ladder(rates=(200,), resolution=10_000),
+    relay_ladder=Ladder(rates=(200,), resolution=10_000),
     saturation_seconds=1.0,
-    saturation_refine_steps=0,
     grace_seconds=5.0,
     idle_connections=50,
     idle_seconds=1.0,
@@ -63,9 +80,15 @@ QUICK = Size(
     delivery_agents=5,
     delivery_rates=(200, 500, 1000),
     delivery_seconds=4.0,
-    saturation_rates=(500, 1000, 1500, 2000, 3000),
+    # chatcore: rungs 250 apart where it gives out today (500-750/s), so two halvings
+    # put its limit within 100 msg/s; on up to the 2,000/s target and past it, in
+    # case the server gets faster.
+    chatcore_ladder=Ladder(rates=(750, 1000, 1500, 2000, 2500, 3000), resolution=100),
+    # The relay gave out at 6,000-7,500/s with the generator at ~70% of a core; the
+    # rungs go past that, until the relay fails or the generator (one process on the
+    # same two cores) cannot keep up. The report says which came first.
+    relay_ladder=Ladder(rates=(2000, 4000, 5000, 6000, 7000, 8000, 10_000), resolution=500),
     saturation_seconds=3.0,
-    saturation_refine_steps=2,
     grace_seconds=5.0,
     idle_connections=10_000,
     idle_seconds=5.0,
@@ -84,9 +107,13 @@ FULL = Size(
     delivery_agents=10,
     delivery_rates=(200, 500, 1000),
     delivery_seconds=20.0,
-    saturation_rates=(500, 1000, 1500, 2000, 2500, 3000, 4000, 5000),
+    chatcore_ladder=Ladder(
+        rates=(750, 1000, 1250, 1500, 2000, 2500, 3000, 4000, 5000), resolution=50
+    ),
+    relay_ladder=Ladder(
+        rates=(2000, 3000, 4000, 5000, 6000, 7000, 8000, 10_000, 12_000), resolution=250
+    ),
     saturation_seconds=10.0,
-    saturation_refine_steps=3,
     grace_seconds=10.0,
     idle_connections=20_000,
     idle_seconds=20.0,

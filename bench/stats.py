@@ -1,4 +1,4 @@
-"""Latency summaries: percentiles in milliseconds, and points for a CDF plot."""
+"""Latency summaries: percentiles in milliseconds, points for a CDF plot, a fitted line."""
 
 from __future__ import annotations
 
@@ -37,8 +37,21 @@ def cdf_points(latencies_s: list[float], points: int = 200) -> list[list[float]]
     if not ms:
         return []
     n = len(ms)
+    picks: list[int] | range
     if n <= points:
         picks = range(n)
     else:
         picks = sorted({round(i * (n - 1) / (points - 1)) for i in range(points)})
     return [[round(ms[i], 3), round((i + 1) / n, 5)] for i in picks]
+
+
+def fit_line(xs: list[float], ys: list[float]) -> tuple[float, float] | None:
+    """Least squares y = slope * x + intercept: (slope, intercept), or None with fewer
+    than two distinct xs. A slope through every reading, not one difference of two,
+    so no single noisy reading decides it."""
+    if len(xs) != len(ys) or len(set(xs)) < 2:
+        return None
+    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
+    variance = sum((x - mean_x) ** 2 for x in xs)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / variance
+    return slope, mean_y - slope * mean_x
