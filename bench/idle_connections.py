@@ -29,7 +29,6 @@ import asyncio
 import json
 import os
 import resource
-import signal
 import statistics
 import subprocess
 import sys
@@ -43,7 +42,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-from serving import free_port, wait_until_up
+from serving import free_port, stop, wait_until_up
 from stats import fit_line
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -296,12 +295,7 @@ def serving(scratch: Path, name: str) -> Iterator[tuple[str, int]]:
             wait_until_up(url, server)
             yield url, server.pid
         finally:
-            server.send_signal(signal.SIGINT)
-            try:
-                server.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop(server, timeout=60)
 
 
 def customer_phase(url: str, pid: int, args: argparse.Namespace) -> Coroutine[Any, Any, None]:

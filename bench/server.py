@@ -11,7 +11,6 @@ file in a temporary directory, named in the error if they do not come up.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -20,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from serving import free_port, wait_until_up
+from serving import free_port, stop, wait_until_up
 
 from entrypoints.server import GRACEFUL_SHUTDOWN_SECONDS, MAX_FRAME_BYTES
 from entrypoints.settings import Settings
@@ -64,13 +63,7 @@ def _running(
                 raise RuntimeError(f"{failed} (log: {log_path.read_text()[-2000:]})") from None
             yield Server(url=url, ws_url=f"ws://127.0.0.1:{port}", pid=process.pid, log=log_path)
         finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=STOP_TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process, timeout=STOP_TIMEOUT_SECONDS)
 
 
 @contextmanager

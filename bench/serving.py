@@ -1,7 +1,8 @@
-"""Starting the server under measurement: a free port, and waiting until it answers."""
+"""Starting the server under measurement: a free port, waiting until it answers, stopping it."""
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import time
@@ -26,3 +27,14 @@ def wait_until_up(url: str, server: subprocess.Popen[bytes]) -> None:
             pass
         time.sleep(0.1)
     raise SystemExit("chatcore serve did not come up")
+
+
+def stop(server: subprocess.Popen[bytes], *, timeout: float) -> None:
+    """SIGINT, as an operator's Ctrl-C: a graceful stop; killed if it takes too long."""
+    if server.poll() is None:
+        server.send_signal(signal.SIGINT)
+    try:
+        server.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()

@@ -8,8 +8,6 @@ story (tour_*.py) expects exactly these.
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,17 +16,12 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import httpx
+from serving import free_port, stop
 
 CHATCORE = str(Path(sys.executable).with_name("chatcore"))
 TYPING_TIMEOUT = 2
 GRACE = 2
 HEARTBEAT = 2
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
@@ -57,13 +50,7 @@ def serving(scratch: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
             time.sleep(0.1)
         yield url, server
     finally:
-        if server.poll() is None:
-            server.send_signal(signal.SIGINT)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+        stop(server, timeout=30)
         log.close()
         lines = (scratch / "server.log").read_text(errors="replace").splitlines()
         # Warnings and errors only: the access log names every socket, secrets included.
