@@ -4,18 +4,36 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 from starlette.applications import Starlette
 
 from adapters.events import InProcessEventBus
 from adapters.http import create_app
+from adapters.postgres import PostgresDatabase
 from adapters.realtime import Realtime, RealtimeSettings
 from adapters.security import BcryptHasher, JwtTokenService
 from adapters.sqlite import SqliteDatabase
 from adapters.system import RandomIds, SystemClock
 from adapters.web import web_routes
+from chatcore.ports import UnitOfWork
 from chatcore.usecases import Context, Policy
-from entrypoints.settings import Settings, resolve_secret
+from entrypoints.settings import Settings, is_postgres, resolve_secret
+
+
+class Database(Protocol):
+    """What the composition root needs from a storage adapter, SQLite or PostgreSQL."""
+
+    def uow(self, *, write: bool = True) -> UnitOfWork: ...
+    def ping(self) -> bool: ...
+    def close(self) -> None: ...
+
+
+def open_database(settings: Settings) -> Database:
+    """PostgreSQL for a ``postgresql://`` URL, else the SQLite file (the default)."""
+    if is_postgres(settings.database):
+        return PostgresDatabase(settings.database)
+    return SqliteDatabase(settings.database)
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +41,7 @@ class Core:
     """Everything but the web app: what the CLI's operator commands need."""
 
     settings: Settings
-    database: SqliteDatabase
+    database: Database
     bus: InProcessEventBus
     ctx: Context
 
@@ -40,7 +58,7 @@ class Chatcore(Core):
 def build_context(settings: Settings) -> Core:
     """Storage, events, clock, ids, passwords and tokens, wired into one use-case Context."""
     secret = resolve_secret(settings)  # first: a bad key file fails before storage opens
-    database = SqliteDatabase(settings.database)
+    database = open_database(settings)
     bus = InProcessEventBus()
     ctx = Context(
         uow=database.uow,

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from importlib import metadata
 
 from chatcore.errors import DomainError, InvalidInput
+from chatcore.ports import StorageUnavailable
 from entrypoints import cli_agents, cli_faq, cli_serve
 from entrypoints.cli_common import CliError
 from entrypoints.settings import SettingsError
@@ -34,6 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return USAGE_ERROR
     except (DomainError, CliError) as error:
         _say(_describe(error))
+        return REFUSED
+    except StorageUnavailable as error:  # a PostgreSQL server down or unreachable
+        _say(str(error))
         return REFUSED
     except KeyboardInterrupt:
         return 130

@@ -108,18 +108,22 @@ def _host(raw: str, source: str) -> str:
     return value
 
 
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+
 def _database(raw: str, source: str) -> str:
     value = raw.strip()
+    expected = "a SQLite file path or a postgresql:// URL"
     if not value:
-        raise _bad(source, raw, "a SQLite file path")
-    if "://" in value:
-        scheme = value.split("://", 1)[0].lower()
-        if scheme.startswith("postgres"):
-            raise SettingsError(
-                f"{source}: PostgreSQL is not supported yet; use a SQLite file path."
-            )
-        raise _bad(source, raw, "a SQLite file path")
+        raise _bad(source, raw, expected)
+    if "://" in value and not is_postgres(value):
+        raise _bad(source, raw, expected)
     return value
+
+
+def is_postgres(database: str) -> bool:
+    """A ``postgresql://`` (or ``postgres://``) URL rather than a SQLite file path."""
+    return database.split("://", 1)[0].lower() in POSTGRES_SCHEMES and "://" in database
 
 
 def _redis_url(raw: str, source: str) -> str:
@@ -186,6 +190,13 @@ def resolve_secret(settings: Settings) -> str:
     """
     if settings.secret_key:
         return settings.secret_key
+    if is_postgres(settings.database):
+        # Instances sharing a database must sign alike, and no file lies beside it.
+        raise SettingsError(
+            f"{env_name('secret_key')} must be set with a PostgreSQL database: every"
+            " instance must sign tokens with the same key, and there is no file beside"
+            " the database to keep one in."
+        )
     if settings.database == MEMORY_DATABASE:
         return secrets.token_urlsafe(48)  # nothing to keep it beside; dies with the process
     path = secret_path(settings)

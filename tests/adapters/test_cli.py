@@ -135,7 +135,10 @@ def test_usage_errors_exit_2(run: Run) -> None:
     assert "CHATCORE_PORT must be an integer" in bad_setting.stderr
     postgres = run("faq", "export", "--database", "postgresql://db/chat")
     assert postgres.returncode == 2
-    assert "PostgreSQL is not supported yet" in postgres.stderr
+    assert "CHATCORE_SECRET_KEY must be set with a PostgreSQL database" in postgres.stderr
+    other = run("faq", "export", "--database", "mysql://db/chat")
+    assert other.returncode == 2
+    assert "must be a SQLite file path or a postgresql:// URL" in other.stderr
 
 
 def export(run: Run) -> list[dict[str, Any]]:

@@ -111,9 +111,17 @@ def test_bad_option_names_the_option() -> None:
         Settings.load({"port": "x"}, {"CHATCORE_PORT": "8080"})
 
 
-def test_postgresql_is_not_supported_yet() -> None:
-    with pytest.raises(SettingsError, match="CHATCORE_DATABASE: PostgreSQL is not supported yet"):
-        Settings.load({}, {"CHATCORE_DATABASE": "postgresql://chat@db/chat"})
+def test_a_postgresql_url_is_accepted_and_other_urls_are_not() -> None:
+    url = "postgresql://chat@db/chat"
+    assert Settings.load({}, {"CHATCORE_DATABASE": url}).database == url
+    with pytest.raises(SettingsError, match="CHATCORE_DATABASE must be a SQLite file path or a"):
+        Settings.load({}, {"CHATCORE_DATABASE": "mysql://chat@db/chat"})
+
+
+def test_postgresql_needs_a_configured_secret_key() -> None:
+    settings = Settings.load({}, {"CHATCORE_DATABASE": "postgresql://chat@db/chat"})
+    with pytest.raises(SettingsError, match="CHATCORE_SECRET_KEY must be set with a PostgreSQL"):
+        resolve_secret(settings)
 
 
 def test_redis_is_refused_rather_than_ignored() -> None:

@@ -1,0 +1,42 @@
+"""Conversations: the aggregate that owns seq, and the agents' listing of them."""
+
+from __future__ import annotations
+
+from adapters.postgres.listing import listing_sql, view_from_row
+from adapters.postgres.rows import conversation_from_row, conversation_row
+from adapters.postgres.sql import Txn
+from chatcore.conversation import Conversation, ConversationView, Status
+from chatcore.ports import ConversationListing
+
+
+class PostgresConversationRepository:
+    def __init__(self, txn: Txn) -> None:
+        self._txn = txn
+
+    def add(self, conversation: Conversation) -> None:
+        self._txn.insert("conversations", conversation_row(conversation))
+
+    def get(self, conversation_id: str) -> Conversation | None:
+        # In a write unit the row stays locked until the unit ends: whoever reads a
+        # conversation to change it (append with the next seq, assign) is alone with it.
+        row = self._txn.one(
+            f"SELECT * FROM conversations WHERE id = %s{self._txn.for_update}", [conversation_id]
+        )
+        return conversation_from_row(row) if row else None
+
+    def save(self, conversation: Conversation) -> None:
+        self._txn.update("conversations", conversation_row(conversation))
+
+    def held_by(self, agent_id: str, *, status: Status) -> list[Conversation]:
+        rows = self._txn.rows(
+            "SELECT * FROM conversations WHERE assigned_agent_id = %s AND status = %s "
+            "ORDER BY updated_at, id",
+            [agent_id, status.value],
+        )
+        return [conversation_from_row(row) for row in rows]
+
+    def listing(self, query: ConversationListing) -> list[ConversationView]:
+        if not query.statuses or query.limit <= 0:
+            return []
+        sql, params = listing_sql(query)
+        return [view_from_row(row) for row in self._txn.rows(sql, params)]

@@ -1,0 +1,231 @@
+"""Escalation is atomic on PostgreSQL across instances: the real use cases, many threads.
+
+Two PostgresDatabase objects over one database stand in for two server processes:
+separate pools, so nothing in the process serializes them and only the row locks
+can keep each read-choose-assign sequence indivisible.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from datetime import timedelta
+from functools import partial
+
+import pytest
+from postgres_fixtures import PostgresFixtures
+from storage_contract import committed, make_agent
+from test_sqlite_escalation import RecordingPublisher, race
+
+from adapters.postgres import PostgresDatabase
+from adapters.security import BcryptHasher, JwtTokenService
+from adapters.system import RandomIds, SystemClock
+from chatcore.agents import Agent, Role
+from chatcore.bot import FaqEntry
+from chatcore.conversation import ConversationView, Status
+from chatcore.errors import NoAgentAvailable, SlugTaken
+from chatcore.events import AgentAssigned, ConversationUpdated, MessageCreated
+from chatcore.messages import SenderType
+from chatcore.presence import Presence, PresenceStatus
+from chatcore.usecases import Actor, Context, Policy, customer
+from chatcore.usecases import admin as admin_usecases
+
+
+class Escalation(PostgresFixtures):
+    capacity = 0
+
+    @pytest.fixture
+    def other_database(
+        self, postgres_url: str, database: PostgresDatabase
+    ) -> Iterator[PostgresDatabase]:
+        """A second instance on the same schema (``database`` migrated it first)."""
+        other = PostgresDatabase(postgres_url)
+        yield other
+        other.close()
+
+    @pytest.fixture
+    def publisher(self) -> RecordingPublisher:
+        return RecordingPublisher()
+
+    def context(self, database: PostgresDatabase, publisher: RecordingPublisher) -> Context:
+        return Context(
+            uow=database.uow,
+            publisher=publisher,
+            clock=SystemClock(),
+            ids=RandomIds(),
+            hasher=BcryptHasher(rounds=4),  # unused here: agents are stored directly
+            tokens=JwtTokenService("escalation-tests-secret-0123456789", ttl=timedelta(hours=1)),
+            policy=Policy(agent_capacity=self.capacity),
+        )
+
+    @pytest.fixture
+    def instances(
+        self,
+        database: PostgresDatabase,
+        other_database: PostgresDatabase,
+        publisher: RecordingPublisher,
+    ) -> list[Context]:
+        return [self.context(database, publisher), self.context(other_database, publisher)]
+
+    @pytest.fixture
+    def agents(self, database: PostgresDatabase) -> list[Agent]:
+        online = Presence(chosen=PresenceStatus.ONLINE)
+        team = [make_agent(name, presence=online) for name in ("Alice", "Bob", "Carol")]
+        with committed(database.uow) as uow:
+            for agent in team:
+                uow.agents.add(agent)
+        return team
+
+    def joined_messages(self, database: PostgresDatabase, conversation_id: str) -> list[str]:
+        with database.uow(write=False) as uow:
+            messages = uow.messages.after(conversation_id, after_seq=0, limit=500)
+        return [
+            m.body
+            for m in messages
+            if m.sender.type is SenderType.SYSTEM and m.body.endswith("joined the conversation")
+        ]
+
+
+class TestOneConversation(Escalation):
+    def test_fifty_racing_escalations_on_two_instances_assign_exactly_once(
+        self,
+        instances: list[Context],
+        database: PostgresDatabase,
+        publisher: RecordingPublisher,
+        agents: list[Agent],
+    ) -> None:
+        started = customer.start_conversation(instances[0])
+        chat_id, session = started.view.conversation.id, started.session_id
+        publisher.events.clear()
+
+        outcomes = race(
+            [
+                lambda ctx=instances[i % 2]: customer.escalate(ctx, chat_id, session_id=session)
+                for i in range(50)
+            ]
+        )
+
+        views = [o for o in outcomes if isinstance(o, ConversationView)]
+        assert len(views) == 50, [o for o in outcomes if isinstance(o, Exception)]
+        holders = {view.assigned_agent.id for view in views if view.assigned_agent}
+        assert len(holders) == 1
+        assert all(view.conversation.status is Status.AGENT for view in views)
+        (holder,) = holders
+        assert holder in {agent.id for agent in agents}
+        assert len(self.joined_messages(database, chat_id)) == 1
+        assert [e.agent.id for e in publisher.of(AgentAssigned)] == [holder]
+        assert len(publisher.of(ConversationUpdated)) == 1
+        assert len(publisher.of(MessageCreated)) == 1
+        with database.uow(write=False) as uow:
+            loads = {c.agent_id: c.load for c in uow.agents.candidates()}
+            assert loads[holder] == 1
+            assert sum(loads.values()) == 1
+
+
+class TestCapacity(Escalation):
+    capacity = 2
+
+    def test_concurrent_escalations_on_two_instances_never_exceed_capacity(
+        self,
+        instances: list[Context],
+        database: PostgresDatabase,
+        publisher: RecordingPublisher,
+        agents: list[Agent],
+    ) -> None:
+        chats = [customer.start_conversation(instances[0]) for _ in range(10)]
+        publisher.events.clear()
+        calls = [
+            (
+                lambda c=c, ctx=instances[(i + n) % 2]: customer.escalate(
+                    ctx, c.view.conversation.id, session_id=c.session_id
+                )
+            )
+            for i, c in enumerate(chats)
+            for n in range(3)  # every customer taps three times, through both instances
+        ]
+
+        outcomes = race(calls)
+
+        failures = [o for o in outcomes if isinstance(o, Exception)]
+        assert all(isinstance(f, NoAgentAvailable) for f in failures), failures
+        assigned = {
+            o.conversation.id: o.assigned_agent.id
+            for o in outcomes
+            if isinstance(o, ConversationView) and o.assigned_agent
+        }
+        # Three agents with room for two each: six chats get someone, four cannot.
+        assert len(assigned) == 6
+        assert Counter(assigned.values()) == {agent.id: 2 for agent in agents}
+        assert len(publisher.of(AgentAssigned)) == 6
+        with database.uow(write=False) as uow:
+            loads = {c.agent_id: c.load for c in uow.agents.candidates()}
+            assert loads == {agent.id: 2 for agent in agents}
+            for chat in chats:
+                stored = uow.conversations.get(chat.view.conversation.id)
+                assert stored is not None
+                expected = Status.AGENT if stored.id in assigned else Status.AUTOMATED
+                assert stored.status is expected
+        for conversation_id in assigned:
+            assert len(self.joined_messages(database, conversation_id)) == 1
+
+
+class TestMessagesAndEscalations(Escalation):
+    def test_racing_messages_and_escalations_keep_seq_gapless(
+        self, instances: list[Context], database: PostgresDatabase, agents: list[Agent]
+    ) -> None:
+        chats = [customer.start_conversation(instances[0]) for _ in range(4)]
+        calls = []
+        for i, chat in enumerate(chats):
+            chat_id, session = chat.view.conversation.id, chat.session_id
+            for n in range(8):
+                ctx = instances[(i + n) % 2]
+                if n == 3:
+                    calls.append(
+                        lambda ctx=ctx, c=chat_id, s=session: customer.escalate(
+                            ctx, c, session_id=s
+                        )
+                    )
+                else:
+                    calls.append(
+                        lambda ctx=ctx, c=chat_id, s=session, n=n: customer.post_customer_message(
+                            ctx, c, session_id=s, body=f"message {n}"
+                        )
+                    )
+
+        outcomes = race(calls)
+
+        assert not [o for o in outcomes if isinstance(o, Exception)]
+        with database.uow(write=False) as uow:
+            for chat in chats:
+                messages = uow.messages.after(chat.view.conversation.id, after_seq=0, limit=500)
+                assert [m.seq for m in messages] == list(range(1, len(messages) + 1))
+                stored = uow.conversations.get(chat.view.conversation.id)
+                assert stored is not None
+                assert stored.last_seq == len(messages)
+                assert stored.status is Status.AGENT
+
+
+class TestQuickQuestionSlugRace(Escalation):
+    def test_two_admins_creating_one_slug_get_one_entry_and_one_409(
+        self, instances: list[Context], database: PostgresDatabase
+    ) -> None:
+        admins = [make_agent(name, role=Role.ADMIN) for name in ("Ada", "Ben")]
+        with committed(database.uow) as uow:
+            for admin in admins:
+                uow.agents.add(admin)
+        calls = [
+            partial(
+                admin_usecases.create_faq,
+                ctx,
+                Actor(person.id, f"token-{person.id}"),
+                slug="opening-hours",
+                question="When are you open?",
+                answer=f"Ask {person.display_name}.",
+            )
+            for ctx, person in zip(instances * 4, admins * 4, strict=True)
+        ]
+        outcomes = race(calls)
+        assert sum(isinstance(o, FaqEntry) for o in outcomes) == 1
+        assert all(isinstance(o, FaqEntry | SlugTaken) for o in outcomes), outcomes
+        with database.uow(write=False) as uow:
+            assert [e.slug for e in uow.faqs.all()].count("opening-hours") == 1

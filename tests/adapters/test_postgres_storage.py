@@ -1,0 +1,22 @@
+"""The storage contract, run against PostgresDatabase on the local server."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from postgres_fixtures import PostgresFixtures
+from storage_contract import StorageContract
+
+from adapters.postgres import PostgresDatabase
+from chatcore.ports import UnitOfWorkFactory
+
+
+class TestPostgresStorage(PostgresFixtures, StorageContract):
+    @pytest.fixture
+    def uow_factory(self, database: PostgresDatabase) -> UnitOfWorkFactory:
+        factory: UnitOfWorkFactory = database.uow
+        return factory
+
+    @pytest.fixture
+    def integrity_error(self) -> type[Exception]:
+        return psycopg.IntegrityError
