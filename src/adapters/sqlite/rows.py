@@ -1,4 +1,4 @@
-"""Rows ↔ entities: the one place that knows how a domain object looks in a table.
+"""Rows ↔ entities in SQLite: the shared mapping (adapters/rowmap.py) with timestamps as text.
 
 Timestamps are fixed-width ISO text, ``2026-11-25T21:49:26.123Z``: they sort as
 text in the same order as in time, so indexes and keyset cursors compare them
@@ -7,59 +7,36 @@ directly, and a person reading the file sees real dates.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
 
-from chatcore.agents import Agent, Role
-from chatcore.bot import FaqEntry
-from chatcore.conversation import Conversation, Customer, Status
-from chatcore.messages import Message, Sender, SenderType
-from chatcore.presence import Link, Presence, PresenceStatus
+from adapters.rowmap import (
+    AGENT_COLUMNS,
+    CONVERSATION_COLUMNS,
+    MESSAGE_COLUMNS,
+    Row,
+    RowMap,
+    faq_from_row,
+    faq_row,
+    prefixed,
+)
 
-Row = Mapping[str, Any]
-
-CONVERSATION_COLUMNS = (
-    "id",
-    "session_id",
-    "customer_name",
-    "customer_email",
-    "status",
-    "assigned_agent_id",
-    "created_at",
-    "updated_at",
-    "escalated_at",
-    "closed_at",
-    "closed_by_id",
-    "last_seq",
-)
-MESSAGE_COLUMNS = (
-    "id",
-    "conversation_id",
-    "seq",
-    "sender_type",
-    "sender_id",
-    "sender_name",
-    "body",
-    "faq_slug",
-    "client_message_id",
-    "reply_to",
-    "created_at",
-)
-AGENT_COLUMNS = (
-    "id",
-    "email",
-    "display_name",
-    "role",
-    "password_hash",
-    "created_at",
-    "active",
-    "chosen_presence",
-    "link",
-    "connections",
-    "disconnected_at",
-    "last_assigned_at",
-)
+__all__ = [
+    "AGENT_COLUMNS",
+    "CONVERSATION_COLUMNS",
+    "MESSAGE_COLUMNS",
+    "Row",
+    "agent_from_row",
+    "agent_row",
+    "conversation_from_row",
+    "conversation_row",
+    "faq_from_row",
+    "faq_row",
+    "from_text",
+    "message_from_row",
+    "message_row",
+    "prefixed",
+    "to_text",
+]
 
 
 def to_text(moment: datetime) -> str:
@@ -73,132 +50,10 @@ def from_text(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
 
-def optional_text(moment: datetime | None) -> str | None:
-    return None if moment is None else to_text(moment)
-
-
-def optional_time(text: str | None) -> datetime | None:
-    return None if text is None else from_text(text)
-
-
-def conversation_row(conversation: Conversation) -> dict[str, Any]:
-    return {
-        "id": conversation.id,
-        "session_id": conversation.session_id,
-        "customer_name": conversation.customer.display_name,
-        "customer_email": conversation.customer.email,
-        "status": conversation.status.value,
-        "assigned_agent_id": conversation.assigned_agent_id,
-        "created_at": to_text(conversation.created_at),
-        "updated_at": to_text(conversation.updated_at),
-        "escalated_at": optional_text(conversation.escalated_at),
-        "closed_at": optional_text(conversation.closed_at),
-        "closed_by_id": conversation.closed_by_id,
-        "last_seq": conversation.last_seq,
-    }
-
-
-def conversation_from_row(row: Row) -> Conversation:
-    return Conversation(
-        id=row["id"],
-        session_id=row["session_id"],
-        customer=Customer(row["customer_name"], row["customer_email"]),
-        created_at=from_text(row["created_at"]),
-        updated_at=from_text(row["updated_at"]),
-        status=Status(row["status"]),
-        assigned_agent_id=row["assigned_agent_id"],
-        escalated_at=optional_time(row["escalated_at"]),
-        closed_at=optional_time(row["closed_at"]),
-        closed_by_id=row["closed_by_id"],
-        last_seq=row["last_seq"],
-    )
-
-
-def message_row(message: Message) -> dict[str, Any]:
-    return {
-        "id": message.id,
-        "conversation_id": message.conversation_id,
-        "seq": message.seq,
-        "sender_type": message.sender.type.value,
-        "sender_id": message.sender.id,
-        "sender_name": message.sender.display_name,
-        "body": message.body,
-        "faq_slug": message.faq_slug,
-        "client_message_id": message.client_message_id,
-        "reply_to": message.reply_to,
-        "created_at": to_text(message.created_at),
-    }
-
-
-def message_from_row(row: Row, *, prefix: str = "") -> Message:
-    """``prefix`` reads the columns of a joined row, such as ``m__id``."""
-    return Message(
-        id=row[prefix + "id"],
-        conversation_id=row[prefix + "conversation_id"],
-        seq=row[prefix + "seq"],
-        sender=Sender(
-            SenderType(row[prefix + "sender_type"]),
-            row[prefix + "sender_id"],
-            row[prefix + "sender_name"],
-        ),
-        body=row[prefix + "body"],
-        created_at=from_text(row[prefix + "created_at"]),
-        faq_slug=row[prefix + "faq_slug"],
-        client_message_id=row[prefix + "client_message_id"],
-        reply_to=row[prefix + "reply_to"],
-    )
-
-
-def agent_row(agent: Agent) -> dict[str, Any]:
-    return {
-        "id": agent.id,
-        "email": agent.email,
-        "display_name": agent.display_name,
-        "role": agent.role.value,
-        "password_hash": agent.password_hash,
-        "created_at": to_text(agent.created_at),
-        "active": agent.active,
-        "chosen_presence": agent.presence.chosen.value,
-        "link": agent.presence.link.value,
-        "connections": agent.presence.connections,
-        "disconnected_at": optional_text(agent.presence.disconnected_at),
-        "last_assigned_at": optional_text(agent.last_assigned_at),
-    }
-
-
-def agent_from_row(row: Row, *, prefix: str = "") -> Agent:
-    """``prefix`` reads the columns of a joined row, such as ``a__id``."""
-    return Agent(
-        id=row[prefix + "id"],
-        email=row[prefix + "email"],
-        display_name=row[prefix + "display_name"],
-        role=Role(row[prefix + "role"]),
-        password_hash=row[prefix + "password_hash"],
-        created_at=from_text(row[prefix + "created_at"]),
-        active=bool(row[prefix + "active"]),
-        presence=Presence(
-            chosen=PresenceStatus(row[prefix + "chosen_presence"]),
-            link=Link(row[prefix + "link"]),
-            connections=row[prefix + "connections"],
-            disconnected_at=optional_time(row[prefix + "disconnected_at"]),
-        ),
-        last_assigned_at=optional_time(row[prefix + "last_assigned_at"]),
-    )
-
-
-def faq_row(entry: FaqEntry) -> dict[str, Any]:
-    return {
-        "slug": entry.slug,
-        "question": entry.question,
-        "answer": entry.answer,
-        "position": entry.position,
-    }
-
-
-def faq_from_row(row: Row) -> FaqEntry:
-    return FaqEntry(row["slug"], row["question"], row["answer"], row["position"])
-
-
-def prefixed(table: str, columns: tuple[str, ...], prefix: str) -> str:
-    """A select list that names each column of a joined table with ``prefix``."""
-    return ", ".join(f'{table}."{column}" AS "{prefix}{column}"' for column in columns)
+_ROWS = RowMap(to_db=to_text, from_db=from_text)
+conversation_row = _ROWS.conversation_row
+conversation_from_row = _ROWS.conversation_from_row
+message_row = _ROWS.message_row
+message_from_row = _ROWS.message_from_row
+agent_row = _ROWS.agent_row
+agent_from_row = _ROWS.agent_from_row
