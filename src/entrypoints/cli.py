@@ -13,7 +13,7 @@ from importlib import metadata
 
 from chatcore.errors import DomainError, InvalidInput
 from chatcore.ports import StorageUnavailable
-from entrypoints import cli_agents, cli_faq, cli_serve
+from entrypoints import cli_agents, cli_db, cli_faq, cli_serve
 from entrypoints.cli_common import CliError
 from entrypoints.settings import SettingsError
 
@@ -66,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_serve.add_commands(commands)
     cli_agents.add_commands(commands)
     cli_faq.add_commands(commands)
+    cli_db.add_commands(commands)
     return parser
 
 
