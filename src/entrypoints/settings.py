@@ -128,8 +128,11 @@ def is_postgres(database: str) -> bool:
 
 def _redis_url(raw: str, source: str) -> str:
     # Events stay in one process for now: refusing beats silently not crossing instances.
+    # The bus itself exists (adapters/redis_bus); the hub does not use it yet.
     raise SettingsError(
-        f"{source}: Redis is not supported yet; leave it unset to keep events in the process."
+        f"{source}: Redis is not supported yet. The Redis event bus is built but not yet"
+        " wired into the realtime hub; it comes with scale-out, in a coming release."
+        " Leave it unset to keep events in the process (one instance)."
     )
 
 

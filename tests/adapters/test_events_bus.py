@@ -6,6 +6,7 @@ import logging
 import threading
 
 import pytest
+from bus_contract import BusContract
 
 from adapters.events import InProcessEventBus
 from chatcore.events import AgentAccessRevoked, AgentPresenceChanged, DomainEvent
@@ -124,3 +125,24 @@ def test_events_keep_their_identity() -> None:
     event = AgentPresenceChanged("a", "Alice", PresenceStatus.AWAY)
     bus.publish((event,))
     assert heard[0] is event
+
+
+class InProcessDriver:
+    """The shared bus contract's view of the in-process bus: it has no channels."""
+
+    def __init__(self) -> None:
+        self.bus = InProcessEventBus()
+        self.publish = self.bus.publish
+        self.subscribe = self.bus.subscribe
+
+    def listen(self, channel: str) -> None:
+        pass  # every subscriber hears every event
+
+    def forget(self, channel: str) -> None:
+        pass
+
+
+class TestInProcessBusContract(BusContract):
+    @pytest.fixture
+    def driver(self) -> InProcessDriver:
+        return InProcessDriver()

@@ -1,0 +1,58 @@
+"""Hands received events to subscribers: once each, in order, never failing the reader."""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+
+from adapters.redis_bus.codec import UndecodableEvent, decode
+from chatcore.events import DomainEvent
+
+logger = logging.getLogger(__name__)
+
+Subscriber = Callable[[DomainEvent], None]
+
+
+class Dispatcher:
+    """The subscribers of one listener, and the ids of the events it recently passed on.
+
+    An event sent to two channels an instance listens to (a conversation's and its
+    holder's) arrives twice, one right after the other: remembering the last
+    ``window`` ids is enough to drop the second, in bounded memory.
+    """
+
+    def __init__(self, *, window: int = 4096, ignore_origin: str | None = None) -> None:
+        self._window = window
+        self._ignore_origin = ignore_origin
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        # Copy-on-write, as in the in-process bus: a subscriber may unsubscribe itself.
+        self._subscriptions: tuple[tuple[object, Subscriber], ...] = ()
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        key = object()
+        self._subscriptions = (*self._subscriptions, (key, callback))
+
+        def unsubscribe() -> None:
+            self._subscriptions = tuple(s for s in self._subscriptions if s[0] is not key)
+
+        return unsubscribe
+
+    def deliver(self, data: bytes) -> None:
+        try:
+            received = decode(data)
+        except UndecodableEvent as error:
+            logger.error("Redis event listener skipped an undecodable event: %s", error)
+            return
+        if received.event_id in self._seen:
+            return
+        self._seen[received.event_id] = None
+        if len(self._seen) > self._window:
+            self._seen.popitem(last=False)
+        if received.origin == self._ignore_origin:
+            return
+        for _, subscriber in self._subscriptions:
+            try:
+                subscriber(received.event)
+            except Exception:
+                logger.exception("an event subscriber failed on %s", type(received.event).__name__)

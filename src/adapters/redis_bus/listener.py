@@ -1,0 +1,225 @@
+"""RedisListener: the receiving side of the Redis bus, on the event loop.
+
+One Pub/Sub connection per instance. Channels are listened to on demand and
+counted (``listen``/``forget``: the same conversation may be open on many
+sockets); each decoded event goes to the subscribers on the loop, in the order
+Redis delivered it, once even when it came on several channels.
+
+Nothing here queues: the reader task calls the subscribers as it reads, so the
+only buffers are redis-py's reader and the socket, and Redis bounds those itself
+(``client-output-buffer-limit pubsub``: a listener that falls that far behind is
+disconnected, which is handled as any other loss).
+
+When the connection drops (a Redis restart, a network cut) the listener logs at
+ERROR, reports ``healthy = False`` (for /readyz), reconnects with exponential
+backoff capped at a few seconds and re-subscribes every channel it was listening
+to. What was published meanwhile is lost to this instance: its clients catch up
+by ``seq`` when they resync, which is what ``on_health`` is for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable
+
+import redis.asyncio as aioredis
+from redis.asyncio.client import PubSub
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from adapters.redis_bus.channels import NAMESPACE
+from adapters.redis_bus.dispatch import Dispatcher, Subscriber
+
+logger = logging.getLogger(__name__)
+
+_LOST = (RedisError, OSError)
+
+
+class RedisListener:
+    def __init__(
+        self,
+        url: str,
+        *,
+        instance_id: str | None = None,
+        namespace: str = NAMESPACE,
+        ignore_origin: str | None = None,
+        dedup_window: int = 4096,
+        first_backoff: float = 0.1,
+        max_backoff: float = 5.0,
+        confirm_timeout: float = 2.0,
+        on_health: Callable[[bool], None] | None = None,
+    ) -> None:
+        self.url = url
+        self.instance_id = instance_id or uuid.uuid4().hex
+        # Always subscribed: the connection exists even while no socket needs a
+        # channel, so health is known, and it leaves room for messages to one instance.
+        self.own_channel = f"{namespace}:instance:{self.instance_id}"
+        self._dispatcher = Dispatcher(window=dedup_window, ignore_origin=ignore_origin)
+        self._first_backoff = first_backoff
+        self._max_backoff = max_backoff
+        self._confirm_timeout = confirm_timeout
+        self._on_health = on_health
+        self._client = aioredis.Redis.from_url(
+            url,
+            socket_connect_timeout=2.0,
+            socket_keepalive=True,
+            health_check_interval=10,  # an idle Pub/Sub connection still PINGs
+            retry=Retry(NoBackoff(), 0),  # losses are handled below, once, loudly
+        )
+        self._counts: dict[str, int] = {}
+        self._pubsub: PubSub | None = None
+        self._send_lock = asyncio.Lock()
+        self._waiting: dict[tuple[str, str], list[asyncio.Future[bool]]] = {}
+        self._healthy = False
+        self._tried = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def healthy(self) -> bool:
+        """True while subscribed and reading; /readyz should answer 503 otherwise."""
+        return self._healthy
+
+    @property
+    def channels(self) -> frozenset[str]:
+        return frozenset(self._counts)
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Called on the loop for each event; returns the unsubscribe function."""
+        return self._dispatcher.subscribe(callback)
+
+    async def start(self) -> None:
+        """Start reading; returns once the first connection succeeded or failed."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="redis-listener")
+        await self._tried.wait()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self._client.aclose()
+
+    async def listen(self, channel: str) -> bool:
+        """Count one more reader of ``channel``; True once Redis confirmed it.
+
+        False when Redis is down: the channel is kept and subscribed on reconnection.
+        """
+        self._counts[channel] = self._counts.get(channel, 0) + 1
+        if self._counts[channel] > 1:
+            return self._healthy
+        return await self._send("subscribe", channel)
+
+    async def forget(self, channel: str) -> None:
+        """One reader fewer; the last one unsubscribes. Forgetting too often is harmless."""
+        count = self._counts.get(channel, 0)
+        if count > 1:
+            self._counts[channel] = count - 1
+        elif count == 1:
+            del self._counts[channel]
+            await self._send("unsubscribe", channel)
+
+    async def _send(self, kind: str, channel: str) -> bool:
+        async with self._send_lock:
+            pubsub = self._pubsub
+            if pubsub is None or (kind == "subscribe") != (channel in self._counts):
+                return False  # down, or a later listen/forget changed its mind first
+            confirmed = asyncio.get_running_loop().create_future()
+            self._waiting.setdefault((kind, channel), []).append(confirmed)
+            try:
+                await (pubsub.subscribe if kind == "subscribe" else pubsub.unsubscribe)(channel)
+            except _LOST:
+                return False  # the reader sees the loss too, and reconnects
+        try:
+            return await asyncio.wait_for(asyncio.shield(confirmed), self._confirm_timeout)
+        except TimeoutError:
+            return False
+
+    async def _run(self) -> None:
+        delay = self._first_backoff
+        loop = asyncio.get_running_loop()
+        down_since: float | None = None
+        while True:
+            pubsub = self._client.pubsub()
+            try:
+                async with self._send_lock:
+                    # Own channel last: its confirmation means all others are in.
+                    await pubsub.subscribe(*self._counts, self.own_channel)
+                    self._pubsub = pubsub
+                await self._read(pubsub, down_since=down_since)
+            except _LOST as error:
+                if self._healthy:
+                    logger.error(
+                        "Redis event listener LOST its connection to %s (%s): events from "
+                        "other instances stop until it is back; reconnecting",
+                        self.url,
+                        error,
+                    )
+                else:
+                    logger.error(
+                        "Redis event listener cannot reach %s (%s); retrying in %.1f s",
+                        self.url,
+                        error,
+                        delay,
+                    )
+            finally:
+                was_healthy = self._healthy
+                self._pubsub = None
+                self._set_health(False)
+                self._fail_waiting()
+                with contextlib.suppress(*_LOST):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]  # untyped in redis-py
+            self._tried.set()
+            if was_healthy:
+                # Reconnect at once (a restart is often quick), then back off.
+                down_since, delay = loop.time(), self._first_backoff
+            else:
+                down_since = down_since or loop.time()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._max_backoff)
+
+    async def _read(self, pubsub: PubSub, *, down_since: float | None) -> None:
+        while True:
+            message = await pubsub.get_message(timeout=1.0)
+            if message is None:
+                continue
+            kind, channel = message["type"], _text(message.get("channel"))
+            if kind == "message":
+                self._dispatcher.deliver(message["data"])
+            elif kind in ("subscribe", "unsubscribe"):
+                for future in self._waiting.pop((kind, channel), []):
+                    if not future.done():
+                        future.set_result(True)
+                if kind == "subscribe" and channel == self.own_channel:
+                    self._tried.set()
+                    if down_since is not None:
+                        logger.warning(
+                            "Redis event listener back on %s after %.1f s; re-subscribed "
+                            "%d channel(s). Events published meanwhile were missed.",
+                            self.url,
+                            asyncio.get_running_loop().time() - down_since,
+                            len(self._counts),
+                        )
+                    self._set_health(True)
+
+    def _set_health(self, healthy: bool) -> None:
+        if healthy != self._healthy:
+            self._healthy = healthy
+            if self._on_health is not None:
+                self._on_health(healthy)
+
+    def _fail_waiting(self) -> None:
+        waiting, self._waiting = self._waiting, {}
+        for futures in waiting.values():
+            for future in futures:
+                if not future.done():
+                    future.set_result(False)
+
+
+def _text(channel: bytes | str | None) -> str:
+    return channel.decode() if isinstance(channel, bytes) else str(channel)
