@@ -6,6 +6,8 @@ BIN    := $(VENV)/bin
 # The browser tests drive Debian's Chromium: Playwright's own browser download
 # cannot work without the internet, and the distribution's package needs none.
 CHROMIUM := /usr/bin/chromium
+# The deployment tests run Debian's nginx with the configuration in deploy/nginx.
+NGINX := /usr/sbin/nginx
 
 .PHONY: install install-dev run test lint typecheck pytest bench clean
 
@@ -38,7 +40,11 @@ $(CHROMIUM):
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
-pytest: install-dev $(CHROMIUM)
+$(NGINX):
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light
+
+pytest: install-dev $(CHROMIUM) $(NGINX)
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
