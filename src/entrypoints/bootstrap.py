@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
@@ -12,10 +13,12 @@ from adapters.events import InProcessEventBus
 from adapters.http import create_app
 from adapters.postgres import PostgresDatabase
 from adapters.realtime import Realtime, RealtimeSettings
+from adapters.redis_bus import RedisEventBus, RedisListener
 from adapters.security import BcryptHasher, JwtTokenService
 from adapters.sqlite import SqliteDatabase
 from adapters.system import RandomIds, SystemClock
 from adapters.web import web_routes
+from chatcore.events import DomainEvent
 from chatcore.ports import UnitOfWork
 from chatcore.usecases import Context, Policy
 from entrypoints.settings import Settings, is_postgres, resolve_secret
@@ -36,6 +39,20 @@ def open_database(settings: Settings) -> Database:
     return SqliteDatabase(settings.database)
 
 
+class _ToRedisToo:
+    """The use cases' publisher with Redis: the in-process bus (for whoever in this
+    process listens, tests included) and then Redis, which every instance's realtime
+    hub, this one's too, takes its events from."""
+
+    def __init__(self, local: InProcessEventBus, redis: RedisEventBus) -> None:
+        self._local = local
+        self._redis = redis
+
+    def publish(self, events: Sequence[DomainEvent]) -> None:
+        self._local.publish(events)
+        self._redis.publish(events)
+
+
 @dataclass(frozen=True, slots=True)
 class Core:
     """Everything but the web app: what the CLI's operator commands need."""
@@ -44,9 +61,14 @@ class Core:
     database: Database
     bus: InProcessEventBus
     ctx: Context
+    # With CHATCORE_REDIS_URL: where committed events go to reach every instance
+    # (operator commands too: a deactivation closes sockets on all of them).
+    redis: RedisEventBus | None
 
     def close(self) -> None:
         self.database.close()
+        if self.redis is not None:
+            self.redis.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +82,14 @@ def build_context(settings: Settings) -> Core:
     secret = resolve_secret(settings)  # first: a bad key file fails before storage opens
     database = open_database(settings)
     bus = InProcessEventBus()
+    redis = (
+        RedisEventBus(settings.redis_url, namespace=settings.redis_namespace)
+        if settings.redis_url
+        else None
+    )
     ctx = Context(
         uow=database.uow,
-        publisher=bus,
+        publisher=bus if redis is None else _ToRedisToo(bus, redis),
         clock=SystemClock(),
         ids=RandomIds(),
         hasher=BcryptHasher(rounds=settings.bcrypt_rounds),
@@ -72,15 +99,30 @@ def build_context(settings: Settings) -> Core:
             presence_grace=timedelta(seconds=settings.presence_grace_seconds),
         ),
     )
-    return Core(settings=settings, database=database, bus=bus, ctx=ctx)
+    return Core(settings=settings, database=database, bus=bus, ctx=ctx, redis=redis)
 
 
 def build(settings: Settings) -> Chatcore:
     """The whole server: the Core plus the ASGI app that serves it, WebSocket included."""
     core = build_context(settings)
+    listener: Callable[[Callable[[bool], None]], RedisListener] | None = None
+    if core.redis is not None:
+        redis = core.redis
+
+        def listener(on_health: Callable[[bool], None]) -> RedisListener:
+            # One per process, on the server's loop; same instance id as the publisher.
+            return RedisListener(
+                redis.url,
+                instance_id=redis.instance_id,
+                namespace=redis.namespace,
+                on_health=on_health,
+            )
+
     realtime = Realtime(
         core.ctx,
         subscribe=core.bus.subscribe,
+        listener=listener,
+        namespace=settings.redis_namespace,
         settings=RealtimeSettings(
             heartbeat_seconds=settings.heartbeat_seconds,
             typing_timeout_seconds=settings.typing_timeout_seconds,
@@ -90,7 +132,7 @@ def build(settings: Settings) -> Chatcore:
     )
     app = create_app(
         core.ctx,
-        readiness=core.database.ping,
+        readiness=lambda: realtime.ready() and core.database.ping(),
         allowed_origins=settings.allowed_origins,
         trust_proxy=settings.trust_proxy,
         extra_routes=[*realtime.routes, *web_routes()],
@@ -101,6 +143,7 @@ def build(settings: Settings) -> Chatcore:
         database=core.database,
         bus=core.bus,
         ctx=core.ctx,
+        redis=core.redis,
         app=app,
         realtime=realtime,
     )

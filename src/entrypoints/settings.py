@@ -30,7 +30,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     database: str = "chatcore.db"
-    redis_url: str | None = None
+    redis_url: str | None = None  # set: events cross instances through Redis
+    redis_namespace: str = "chatcore"  # keeps deployments sharing one Redis apart
     secret_key: str | None = None  # None: made once and kept in "<database>.secret"
     token_ttl_seconds: int = 43200
     agent_capacity: int = 0  # 0: unlimited
@@ -126,14 +127,23 @@ def is_postgres(database: str) -> bool:
     return database.split("://", 1)[0].lower() in POSTGRES_SCHEMES and "://" in database
 
 
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
 def _redis_url(raw: str, source: str) -> str:
-    # Events stay in one process for now: refusing beats silently not crossing instances.
-    # The bus itself exists (adapters/redis_bus); the hub does not use it yet.
-    raise SettingsError(
-        f"{source}: Redis is not supported yet. The Redis event bus is built but not yet"
-        " wired into the realtime hub; it comes with scale-out, in a coming release."
-        " Leave it unset to keep events in the process (one instance)."
-    )
+    # Set: events cross instances through Redis (adapters/redis_bus). Unset: they
+    # stay in the process, which is right for exactly one instance.
+    value = raw.strip()
+    if urlsplit(value).scheme.lower() not in REDIS_SCHEMES or "://" not in value:
+        raise _bad(source, raw, "a redis://, rediss:// or unix:// URL")
+    return value
+
+
+def _redis_namespace(raw: str, source: str) -> str:
+    value = raw.strip()
+    if not value or any(c.isspace() or c == ":" for c in value):
+        raise _bad(source, raw, "a name without spaces or colons")
+    return value
 
 
 def _secret_key(raw: str, source: str) -> str:
@@ -165,6 +175,7 @@ PARSERS: dict[str, Callable[[str, str], Any]] = {
     "port": _integer(1, 65535),
     "database": _database,
     "redis_url": _redis_url,
+    "redis_namespace": _redis_namespace,
     "secret_key": _secret_key,
     "token_ttl_seconds": _integer(1),
     "agent_capacity": _integer(0),

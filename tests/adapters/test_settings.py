@@ -124,9 +124,16 @@ def test_postgresql_needs_a_configured_secret_key() -> None:
         resolve_secret(settings)
 
 
-def test_redis_is_refused_rather_than_ignored() -> None:
-    with pytest.raises(SettingsError, match="CHATCORE_REDIS_URL: Redis is not supported yet"):
-        Settings.load({}, {"CHATCORE_REDIS_URL": "redis://localhost:6379/0"})
+def test_a_redis_url_is_taken_and_checked() -> None:
+    settings = Settings.load({}, {"CHATCORE_REDIS_URL": "redis://localhost:6379/0"})
+    assert settings.redis_url == "redis://localhost:6379/0"
+    assert settings.redis_namespace == "chatcore"
+    with pytest.raises(SettingsError, match="CHATCORE_REDIS_URL must be a redis://"):
+        Settings.load({}, {"CHATCORE_REDIS_URL": "http://localhost:6379"})
+    named = Settings.load({}, {"CHATCORE_REDIS_NAMESPACE": "staging"})
+    assert named.redis_namespace == "staging"
+    with pytest.raises(SettingsError, match="CHATCORE_REDIS_NAMESPACE must be"):
+        Settings.load({}, {"CHATCORE_REDIS_NAMESPACE": "a:b"})
 
 
 def test_a_configured_secret_is_used_as_is(tmp_path: Path) -> None:

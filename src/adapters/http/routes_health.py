@@ -27,7 +27,7 @@ async def readyz(call: Call) -> Response:
         log.exception("The readiness probe failed")
         ready = False
     if not ready:
-        return error_response(503, "unavailable", "The storage does not answer.")
+        return error_response(503, "unavailable", "The storage or the event bus does not answer.")
     return json(StatusOk())
 
 

@@ -14,6 +14,7 @@ CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_TOO_SLOW = 1013
+CLOSE_TRY_AGAIN = 1013  # missed events (a Redis outage): reconnect and resync by seq
 CLOSE_GOING_AWAY = 1001
 
 

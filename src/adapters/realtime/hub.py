@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from adapters.realtime.connection import Connection
 from adapters.realtime.frames import (
@@ -38,10 +39,18 @@ from chatcore.events import (
     MessageCreated,
 )
 
+if TYPE_CHECKING:
+    from adapters.realtime.remote import RemoteChannels
+
 
 class Hub:
-    def __init__(self, *, now: Callable[[], datetime]) -> None:
+    def __init__(
+        self, *, now: Callable[[], datetime], remote: RemoteChannels | None = None
+    ) -> None:
         self._now = now
+        # With a Redis bus: the channels the sockets held here need, kept in step
+        # with the registry below. None in one process: nothing to listen to.
+        self.remote = remote
         self.agents: set[Connection] = set()
         # Lists, not sets: a key has one socket or a few, and a set of one costs 216
         # bytes to a list's 64, for each of ten thousand idle widgets. Each connection
@@ -57,36 +66,69 @@ class Hub:
 
     def add_agent(self, connection: Connection) -> None:
         assert connection.agent_id is not None
+        first = not self.agents
         self.agents.add(connection)
-        _add(self._by_agent, connection.agent_id, connection)
+        new = _add(self._by_agent, connection.agent_id, connection)
+        remote = self.remote
+        if remote is not None:
+            if new:
+                remote.need(remote.agent(connection.agent_id))
+            if first and self.agents:
+                remote.need(remote.agents())
 
     def add_customer(self, connection: Connection) -> None:
         """Who holds the chat is learnt from the snapshot (learn_holder) and from events."""
         assert connection.conversation_id is not None
-        _add(self._customers, connection.conversation_id, connection)
+        new = _add(self._customers, connection.conversation_id, connection)
+        if new and self.remote is not None:
+            self.remote.need(self.remote.conversation(connection.conversation_id))
 
     def learn_holder(self, conversation_id: str, conversation: Conversation) -> None:
         """From a customer's snapshot, unless an event newer than it already told us."""
-        if conversation.status is Status.AGENT and conversation.assigned_agent_id:
-            self._holders.setdefault(conversation_id, conversation.assigned_agent_id)
+        holder = conversation.assigned_agent_id if conversation.status is Status.AGENT else None
+        known = conversation_id in self._holders
+        if holder and conversation_id in self._customers and not known:
+            self._set_holder(conversation_id, holder)
 
     def subscribe(self, connection: Connection, conversation_id: str) -> None:
-        _add(self._subscribers, conversation_id, connection)
+        if _add(self._subscribers, conversation_id, connection) and self.remote is not None:
+            self.remote.need(self.remote.conversation(conversation_id))
 
     def unsubscribe(self, connection: Connection, conversation_id: str) -> None:
-        _discard(self._subscribers, conversation_id, connection)
+        gone = _discard(self._subscribers, conversation_id, connection)
+        if gone and self.remote is not None:
+            self.remote.drop(self.remote.conversation(conversation_id))
         connection.subscriptions.pop(conversation_id, None)
 
     def remove(self, connection: Connection) -> None:
+        remote = self.remote
         for conversation_id in list(connection.subscriptions):
             self.unsubscribe(connection, conversation_id)
         if connection.agent_id is not None:
+            had_agents = bool(self.agents)
             self.agents.discard(connection)
-            _discard(self._by_agent, connection.agent_id, connection)
-        if connection.conversation_id is not None:
-            _discard(self._customers, connection.conversation_id, connection)
-            if connection.conversation_id not in self._customers:
-                self._holders.pop(connection.conversation_id, None)
+            if _discard(self._by_agent, connection.agent_id, connection) and remote is not None:
+                remote.drop(remote.agent(connection.agent_id))
+            if had_agents and not self.agents and remote is not None:
+                remote.drop(remote.agents())
+        own = connection.conversation_id
+        if own is not None and _discard(self._customers, own, connection):
+            self._set_holder(own, None)
+            if remote is not None:
+                remote.drop(remote.conversation(own))
+
+    async def listening(self) -> bool:
+        """Wait until the channels asked for so far are listened to (True in one process)."""
+        return True if self.remote is None else await self.remote.settled()
+
+    def all_connections(self) -> set[Connection]:
+        everyone = set(self.agents)
+        for connections in self._customers.values():
+            everyone.update(connections)
+        return everyone
+
+    def holder_of(self, conversation_id: str) -> str | None:
+        return self._holders.get(conversation_id)
 
     # Lookups for typing, which never touches storage
 
@@ -209,10 +251,20 @@ class Hub:
         return self.connections_of(agent_id) if agent_id else set()
 
     def _set_holder(self, conversation_id: str, holder: str | None) -> None:
+        old = self._holders.get(conversation_id)
+        if old == holder:
+            return
         if holder is None:
-            self._holders.pop(conversation_id, None)
+            del self._holders[conversation_id]
         else:
             self._holders[conversation_id] = holder
+        remote = self.remote
+        if remote is not None:
+            # The customers here hear the holder's presence, and only while it holds.
+            if holder is not None:
+                remote.need(remote.presence(holder))
+            if old is not None:
+                remote.drop(remote.presence(old))
 
 
 def _revokes(event: AgentAccessRevoked, token_id: str | None) -> bool:
@@ -223,16 +275,24 @@ def _revokes(event: AgentAccessRevoked, token_id: str | None) -> bool:
     return True
 
 
-def _add(index: dict[str, list[Connection]], key: str, item: Connection) -> None:
-    members = index.setdefault(key, [])
+def _add(index: dict[str, list[Connection]], key: str, item: Connection) -> bool:
+    """Add ``item`` under ``key``; True when the key is new (its first member)."""
+    members = index.get(key)
+    if members is None:
+        index[key] = [item]
+        return True
     if item not in members:
         members.append(item)
+    return False
 
 
-def _discard(index: dict[str, list[Connection]], key: str, item: Connection) -> None:
+def _discard(index: dict[str, list[Connection]], key: str, item: Connection) -> bool:
+    """Remove ``item`` from ``key``; True when that was the key's last member."""
     members = index.get(key)
     if members is None or item not in members:
-        return
+        return False
     members.remove(item)
     if not members:
         del index[key]
+        return True
+    return False

@@ -12,10 +12,13 @@ from dataclasses import dataclass
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
+from adapters.realtime.frames import CLOSE_TRY_AGAIN
 from adapters.realtime.hub import Hub
+from adapters.realtime.remote import RemoteChannels
 from adapters.realtime.session import SocketSession
 from adapters.realtime.typing_relay import TypingRelay
 from adapters.realtime.typing_state import CUSTOMER, TypingTracker
+from adapters.redis_bus import RedisListener
 from adapters.threads import run
 from chatcore.events import DomainEvent, MessageCreated
 from chatcore.messages import SenderType
@@ -27,6 +30,8 @@ PATH = "/api/v1/realtime/ws"
 SWEEP_SECONDS = 0.5  # how often typing and presence deadlines are looked at
 
 Subscribe = Callable[[Callable[[DomainEvent], None]], Callable[[], None]]
+# Makes the Redis listener, given what to call when its health changes.
+ListenerFactory = Callable[[Callable[[bool], None]], RedisListener]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,14 +43,36 @@ class RealtimeSettings:
 
 
 class Realtime:
-    def __init__(self, ctx: Context, *, subscribe: Subscribe, settings: RealtimeSettings) -> None:
+    """The hub fed by the in-process bus, or, with Redis (``listener``), by the listener.
+
+    With Redis every event comes back through it, this instance's own included, so
+    all instances see one order; the in-process ``subscribe`` is then not used.
+    """
+
+    def __init__(
+        self,
+        ctx: Context,
+        *,
+        subscribe: Subscribe,
+        settings: RealtimeSettings,
+        listener: ListenerFactory | None = None,
+        namespace: str = "chatcore",
+    ) -> None:
         self.ctx = ctx
         self.settings = settings
-        self.hub = Hub(now=ctx.clock.now)
+        self.listener = listener(self._bus_health) if listener is not None else None
+        self.remote = RemoteChannels(self.listener, namespace=namespace) if self.listener else None
+        self.hub = Hub(now=ctx.clock.now, remote=self.remote)
         self.typing = TypingTracker(timeout=float(settings.typing_timeout_seconds))
-        self.typing_relay = TypingRelay(self.hub, self.typing, now=ctx.clock.now)
+        self.typing_relay = TypingRelay(
+            self.hub, self.typing, now=ctx.clock.now, remote=self.remote
+        )
         self._subscribe = subscribe
         self._loop: asyncio.AbstractEventLoop | None = None
+
+    def ready(self) -> bool:
+        """For /readyz: without Redis always; with it, while its listener reads."""
+        return self.listener is None or self.listener.healthy
 
     @property
     def routes(self) -> list[BaseRoute]:
@@ -55,17 +82,48 @@ class Realtime:
     async def running(self) -> AsyncIterator[None]:
         """For the app's lifespan: listen to the bus, keep the timers, stop cleanly."""
         self._loop = asyncio.get_running_loop()
-        unsubscribe = self._subscribe(self._from_any_thread)
-        await run(presence.forget_connections, self.ctx)
-        sweeper = asyncio.create_task(self._sweep(), name="chatcore-realtime-sweeper")
+        listener = self.listener
+        if listener is None:
+            unsubscribe = self._subscribe(self._from_any_thread)
+        else:
+            # Already on the loop, in the order Redis delivered them.
+            unsubscribe = listener.subscribe(self._deliver)
+            listener.on_typing(self.typing_relay.show)
+            await listener.start()  # returns once the first connection worked or failed
         try:
-            yield
+            await run(presence.forget_connections, self.ctx)
+            sweeper = asyncio.create_task(self._sweep(), name="chatcore-realtime-sweeper")
+            try:
+                yield
+            finally:
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
         finally:
             unsubscribe()
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            if listener is not None:
+                listener.on_typing(None)
+                assert self.remote is not None
+                await self.remote.close()
+                await listener.stop()
             self._loop = None
+
+    def _bus_health(self, healthy: bool) -> None:
+        """The listener's connection came and went: after a gap, everyone resyncs."""
+        if not healthy:
+            return
+        # Back (or there for the first time): events published meanwhile never reached
+        # these sockets. Closed with 1013, their clients reconnect with the last seq
+        # they saw and the snapshot fills the gap.
+        dropped = self.hub.all_connections()
+        if dropped:
+            log.warning(
+                "the Redis event bus is back: closing %d socket(s) with %d so they resync",
+                len(dropped),
+                CLOSE_TRY_AGAIN,
+            )
+        for connection in dropped:
+            connection.close(CLOSE_TRY_AGAIN)
 
     def _from_any_thread(self, event: DomainEvent) -> None:
         # Use cases publish from worker threads, in commit order; call_soon_threadsafe

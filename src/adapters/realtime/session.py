@@ -136,6 +136,7 @@ class SocketSession:
         connection.conversation_id = conversation_id
         connection.subscriptions[conversation_id] = Subscription()
         self.hub.add_customer(connection)
+        await self.hub.listening()  # with Redis: its channel is listened to before the read
         resync = await self._refusing(
             run(
                 customer.customer_resync,
@@ -146,6 +147,7 @@ class SocketSession:
             )
         )
         self.hub.learn_holder(conversation_id, resync.view.conversation)
+        await self.hub.listening()  # and its holder's presence
         self._send_snapshot(connection, resync, after_seq=greeting.after_seq)
 
     async def _join_as_agent(self, connection: Connection, greeting: Greeting) -> None:
@@ -156,6 +158,7 @@ class SocketSession:
         if greeting.conversation_id is not None:
             resync = await self._subscribe(connection, greeting.conversation_id, after_seq)
         check_origin(self._scope, self.realtime.settings.allowed_origins)
+        await self.hub.listening()  # with Redis: its own and the agents' channels
         if resync is not None:
             self._send_snapshot(connection, resync, after_seq=after_seq)
         await run(presence.agent_connected, self.ctx, self.actor.agent_id)
@@ -168,6 +171,7 @@ class SocketSession:
         connection.subscriptions[conversation_id] = Subscription()
         self.hub.subscribe(connection, conversation_id)
         try:
+            await self.hub.listening()  # with Redis: the channel first, then the read
             return await self._refusing(
                 run(inbox.agent_resync, self.ctx, self.actor, conversation_id, after_seq=after_seq)
             )

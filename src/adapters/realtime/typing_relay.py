@@ -1,77 +1,101 @@
-"""Who sees whose "typing…": the contract's two typing rows, and taking it back in time."""
+"""Who sees whose "typing…": the contract's two typing rows, and taking it back in time.
+
+In one process a typing frame is shown to the audience here and now. With a Redis
+bus (``remote``) it goes out as a TypingNotice instead, on the conversation's
+channel (and the holder's, for the customer's typing), and every instance, this
+one included, shows it to its own sockets when it comes back (``show``): one
+order for all. The indicator and its timeout stay with the typist's instance.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable
 from datetime import datetime
-from functools import partial
 
 from adapters.realtime.connection import Connection
 from adapters.realtime.frames import AgentTypingData, CustomerTypingData, encode
 from adapters.realtime.hub import Hub
+from adapters.realtime.remote import RemoteChannels
 from adapters.realtime.typing_state import CUSTOMER, TypingTracker, TypistKey
+from adapters.redis_bus.codec import TypingNotice
 from chatcore.agents import Agent
 
 
 class TypingRelay:
-    def __init__(self, hub: Hub, tracker: TypingTracker, *, now: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        hub: Hub,
+        tracker: TypingTracker,
+        *,
+        now: Callable[[], datetime],
+        remote: RemoteChannels | None = None,
+    ) -> None:
         self._hub = hub
         self._tracker = tracker
         self._now = now
+        self._remote = remote
 
     def customer(self, connection: Connection, conversation_id: str, *, is_typing: bool) -> None:
         """To the agent holding the chat and its subscribers; never back to customers."""
-        hub = self._hub
-        self._show(
-            connection,
-            (conversation_id, CUSTOMER),
-            "customer.typing",
-            CustomerTypingData,
-            lambda: hub.holder_connections(conversation_id) | hub.subscribers_of(conversation_id),
-            is_typing=is_typing,
-        )
+        self._typed(connection, TypingNotice(conversation_id, CUSTOMER, "", is_typing))
 
     def agent(
         self, connection: Connection, typist: Agent, conversation_id: str, *, is_typing: bool
     ) -> None:
         """To the customer and the subscribers, but not to the typist's own sockets."""
+        notice = TypingNotice(conversation_id, typist.id, typist.display_name, is_typing)
+        self._typed(connection, notice)
+
+    def show(self, notice: TypingNotice) -> None:
+        """Show a notice to the sockets held here (from Redis, or in one process)."""
         hub = self._hub
-        self._show(
-            connection,
-            (conversation_id, typist.id),
-            "agent.typing",
-            partial(AgentTypingData, typist.id, typist.display_name),
-            lambda: (
-                (hub.customers_of(conversation_id) | hub.subscribers_of(conversation_id))
-                - hub.connections_of(typist.id)
-            ),
-            is_typing=is_typing,
-        )
-
-    def _show(
-        self,
-        connection: Connection,
-        key: TypistKey,
-        kind: str,
-        payload: Callable[[bool], object],
-        audience: Callable[[], set[Connection]],
-        *,
-        is_typing: bool,
-    ) -> None:
-        """Tell the audience; a "typing" not refreshed in time is later taken back by itself."""
-        conversation_id = key[0]
-
-        def announce(typing_now: bool) -> None:
-            text = encode(
-                kind, payload(typing_now), now=self._now(), conversation_id=conversation_id
+        conversation_id = notice.conversation_id
+        if notice.typist == CUSTOMER:
+            kind = "customer.typing"
+            data: object = CustomerTypingData(notice.is_typing)
+            holder = (
+                hub.connections_of(notice.holder)
+                if notice.holder is not None
+                else hub.holder_connections(conversation_id)
             )
-            for reader in audience():
-                reader.send_about(conversation_id, text)
+            audience = holder | hub.subscribers_of(conversation_id)
+        else:
+            kind = "agent.typing"
+            data = AgentTypingData(notice.typist, notice.display_name, notice.is_typing)
+            audience = (
+                hub.customers_of(conversation_id) | hub.subscribers_of(conversation_id)
+            ) - hub.connections_of(notice.typist)
+        text = encode(kind, data, now=self._now(), conversation_id=conversation_id)
+        for reader in audience:
+            reader.send_about(conversation_id, text)
 
-        if is_typing:
+    def _typed(self, connection: Connection, notice: TypingNotice) -> None:
+        """Tell the audience; a "typing" not refreshed in time is later taken back by itself."""
+        key: TypistKey = (notice.conversation_id, notice.typist)
+        if notice.is_typing:
             now = asyncio.get_running_loop().time()
-            self._tracker.started(key, connection, now=now, stop=lambda: announce(False))
+            stopped = TypingNotice(
+                notice.conversation_id, notice.typist, notice.display_name, False
+            )
+            self._tracker.started(key, connection, now=now, stop=lambda: self._announce(stopped))
         else:
             self._tracker.stopped(key)
-        announce(is_typing)
+        self._announce(notice)
+
+    def _announce(self, notice: TypingNotice) -> None:
+        remote = self._remote
+        if remote is None:
+            self.show(notice)
+            return
+        channels: tuple[str, ...] = (remote.conversation(notice.conversation_id),)
+        if notice.typist == CUSTOMER:
+            # The holder hears it without subscribing, maybe on an instance that does
+            # not listen to the conversation and does not know it holds it: its own
+            # channel too, and its id in the notice.
+            holder = self._hub.holder_of(notice.conversation_id)
+            if holder is not None:
+                channels = (*channels, remote.agent(holder))
+                notice = dataclasses.replace(notice, holder=holder)
+        remote.typing(notice, channels)

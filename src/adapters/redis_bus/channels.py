@@ -20,7 +20,9 @@ would have to throw away:
   one agent socket listen to it, and each of those needs every event on it,
   because each of its agent sockets does. Customer-only instances never see it.
 
-Typing indicators are not domain events and do not pass through here.
+Typing indicators are not domain events and do not pass through here: the
+realtime adapter sends them itself (codec.TypingNotice) to the conversation's
+channel, and the holder's for the customer's typing.
 The namespace keeps deployments that share a Redis apart: Pub/Sub channels are
 server-wide, whatever database number the URL names.
 """

@@ -40,6 +40,25 @@ KINDS: dict[str, type[DomainEvent]] = {
     "agent.access.revoked": AgentAccessRevoked,
 }
 _KIND_OF: dict[type[DomainEvent], str] = {cls: kind for kind, cls in KINDS.items()}
+TYPING = "typing"  # not a domain event: see TypingNotice
+
+
+@dataclass(frozen=True, slots=True)
+class TypingNotice:
+    """Someone typing in a conversation, for the sockets other instances hold.
+
+    Not a domain event (nothing is stored): the instance of the typist's socket
+    publishes it, and every instance, the typist's included, shows it to its own
+    sockets as the hub would. ``typist`` is an agent id, or "customer"; for the
+    customer's typing, ``holder`` is the agent holding the chat, which hears it
+    without subscribing (only the customer's instance knows who that is).
+    """
+
+    conversation_id: str
+    typist: str
+    display_name: str
+    is_typing: bool
+    holder: str | None = None
 
 
 class _Envelope(msgspec.Struct, array_like=True, frozen=True):
@@ -57,7 +76,7 @@ class Received:
 
     event_id: str
     origin: str
-    event: DomainEvent
+    event: DomainEvent | TypingNotice
 
 
 class UndecodableEvent(ValueError):
@@ -66,15 +85,18 @@ class UndecodableEvent(ValueError):
 
 _encoder = msgspec.msgpack.Encoder()
 _envelope_decoder = msgspec.msgpack.Decoder(_Envelope)
-_event_decoders = {kind: msgspec.msgpack.Decoder(cls) for kind, cls in KINDS.items()}
+_event_decoders: dict[str, msgspec.msgpack.Decoder[DomainEvent | TypingNotice]] = {
+    kind: msgspec.msgpack.Decoder(cls) for kind, cls in KINDS.items()
+}
+_event_decoders[TYPING] = msgspec.msgpack.Decoder(TypingNotice)
 
 
 def new_event_id() -> str:
     return uuid.uuid4().hex
 
 
-def encode(event: DomainEvent, *, event_id: str, origin: str) -> bytes:
-    kind = _KIND_OF[type(event)]
+def encode(event: DomainEvent | TypingNotice, *, event_id: str, origin: str) -> bytes:
+    kind = TYPING if isinstance(event, TypingNotice) else _KIND_OF[type(event)]
     return _encoder.encode(_Envelope(kind, event_id, origin, msgspec.Raw(_encoder.encode(event))))
 
 
@@ -84,7 +106,7 @@ def decode(data: bytes) -> Received:
         decoder = _event_decoders.get(envelope.kind)
         if decoder is None:
             raise UndecodableEvent(f"unknown event kind {envelope.kind!r}")
-        event: DomainEvent = decoder.decode(envelope.event)
+        event = decoder.decode(envelope.event)
     except msgspec.DecodeError as error:
         raise UndecodableEvent(str(error)) from error
     return Received(envelope.event_id, envelope.origin, event)

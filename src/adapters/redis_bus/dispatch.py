@@ -6,12 +6,13 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable
 
-from adapters.redis_bus.codec import UndecodableEvent, decode
+from adapters.redis_bus.codec import TypingNotice, UndecodableEvent, decode
 from chatcore.events import DomainEvent
 
 logger = logging.getLogger(__name__)
 
 Subscriber = Callable[[DomainEvent], None]
+TypingSubscriber = Callable[[TypingNotice], None]
 
 
 class Dispatcher:
@@ -28,6 +29,7 @@ class Dispatcher:
         self._seen: OrderedDict[str, None] = OrderedDict()
         # Copy-on-write, as in the in-process bus: a subscriber may unsubscribe itself.
         self._subscriptions: tuple[tuple[object, Subscriber], ...] = ()
+        self._typing: TypingSubscriber | None = None
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         key = object()
@@ -37,6 +39,10 @@ class Dispatcher:
             self._subscriptions = tuple(s for s in self._subscriptions if s[0] is not key)
 
         return unsubscribe
+
+    def on_typing(self, callback: TypingSubscriber | None) -> None:
+        """The one receiver of typing notices (None: they are dropped)."""
+        self._typing = callback
 
     def deliver(self, data: bytes) -> None:
         try:
@@ -50,6 +56,13 @@ class Dispatcher:
         if len(self._seen) > self._window:
             self._seen.popitem(last=False)
         if received.origin == self._ignore_origin:
+            return
+        if isinstance(received.event, TypingNotice):
+            if self._typing is not None:
+                try:
+                    self._typing(received.event)
+                except Exception:
+                    logger.exception("the typing subscriber failed")
             return
         for _, subscriber in self._subscriptions:
             try:

@@ -32,7 +32,8 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from adapters.redis_bus.channels import NAMESPACE
-from adapters.redis_bus.dispatch import Dispatcher, Subscriber
+from adapters.redis_bus.codec import TypingNotice, encode, new_event_id
+from adapters.redis_bus.dispatch import Dispatcher, Subscriber, TypingSubscriber
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ class RedisListener:
         self._counts: dict[str, int] = {}
         self._pubsub: PubSub | None = None
         self._send_lock = asyncio.Lock()
+        self._publish_lock = asyncio.Lock()  # FIFO: notices leave in the order given
         self._waiting: dict[tuple[str, str], list[asyncio.Future[bool]]] = {}
         self._healthy = False
         self._tried = asyncio.Event()
@@ -90,6 +92,31 @@ class RedisListener:
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Called on the loop for each event; returns the unsubscribe function."""
         return self._dispatcher.subscribe(callback)
+
+    def on_typing(self, callback: TypingSubscriber | None) -> None:
+        """Typing notices (not domain events) go to ``callback``, on the loop."""
+        self._dispatcher.on_typing(callback)
+
+    async def publish_typing(self, notice: TypingNotice, channels: tuple[str, ...]) -> bool:
+        """Send a typing notice to ``channels`` from the loop; False if Redis is down.
+
+        Typing is best effort, as in one process: a lost notice is corrected by the
+        next one, or by the typist's instance taking it back on its timeout.
+        """
+        data = encode(notice, event_id=new_event_id(), origin=self.instance_id)
+        async with self._publish_lock:
+            try:
+                async with (
+                    asyncio.timeout(self._confirm_timeout),
+                    self._client.pipeline(transaction=False) as pipeline,
+                ):
+                    for channel in channels:
+                        pipeline.publish(channel, data)
+                    await pipeline.execute()
+            except (*_LOST, TimeoutError) as error:
+                logger.warning("Redis event listener could not send a typing notice: %s", error)
+                return False
+        return True
 
     async def start(self) -> None:
         """Start reading; returns once the first connection succeeded or failed."""

@@ -1,0 +1,297 @@
+"""Two real ``chatcore serve`` processes, one PostgreSQL database, one Redis.
+
+A customer on instance A and an agent on instance B hear each other through the
+Redis bus: the assignment, messages both ways with dense ``seq``, typing, the
+agent's presence, the close; and a hundred escalations of one conversation spread
+over both instances assign it once. Then losing Redis: /readyz answers 503, and
+when Redis is back the sockets are closed with 1013 so their clients resync.
+
+PostgreSQL and Redis are required: unreachable, these tests fail rather than skip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+from helpers import customer_headers, expect, go_online, register_admin, start_conversation
+from postgres_fixtures import scratch_database, url_for
+from test_redis_bus import OwnRedis
+from ws_client import (
+    agent_says,
+    agent_url,
+    close_chat,
+    connect,
+    customer_says,
+    customer_url,
+    escalate,
+    rest,
+    run,
+    set_presence,
+)
+
+REDIS_URL = os.environ.get("CHATCORE_TEST_REDIS", "redis://127.0.0.1:6379/0")
+CHATCORE = str(Path(sys.executable).with_name("chatcore"))
+SECRET = "two-instances-test-secret-0123456789abcdef"
+
+
+def _require_redis(url: str) -> None:
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        pytest.fail(
+            f"Redis is not reachable at {url} ({error}). These tests need it: start it "
+            "(redis-server), or point CHATCORE_TEST_REDIS at a server.",
+            pytrace=False,
+        )
+
+
+@dataclass(frozen=True)
+class Instance:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def tail(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serving(
+    database: str, redis_url: str, namespace: str, scratch: Path, name: str
+) -> Iterator[Instance]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "CHATCORE_DATABASE": database,
+        "CHATCORE_REDIS_URL": redis_url,
+        "CHATCORE_REDIS_NAMESPACE": namespace,
+        "CHATCORE_SECRET_KEY": SECRET,
+        "CHATCORE_RATE_LIMITS": "off",
+        "CHATCORE_BCRYPT_ROUNDS": "4",
+        "CHATCORE_PRESENCE_GRACE_SECONDS": "30",
+        "CHATCORE_HOST": "127.0.0.1",
+        "CHATCORE_PORT": str(port),
+    }
+    log = scratch / f"{name}.log"
+    url = f"http://127.0.0.1:{port}"
+    with open(log, "wb") as out:
+        process = subprocess.Popen([CHATCORE, "serve"], env=env, stdout=out, stderr=out)
+    instance = Instance(url, process, log)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise AssertionError(f"{name} exited with {process.returncode}: {instance.tail()}")
+            try:
+                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{name} did not come up: {instance.tail()}")
+            time.sleep(0.05)
+        yield instance
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def two_instances(redis_url: str = REDIS_URL) -> Iterator[tuple[Instance, Instance]]:
+    namespace = f"test{uuid.uuid4().hex[:12]}"  # apart from any other run on this Redis
+    with (
+        scratch_database() as name,
+        tempfile.TemporaryDirectory(prefix="chatcore-two-") as scratch,
+        ExitStack() as stack,
+    ):
+        database = url_for(name)
+        a = stack.enter_context(serving(database, redis_url, namespace, Path(scratch), "a"))
+        b = stack.enter_context(serving(database, redis_url, namespace, Path(scratch), "b"))
+        yield a, b
+
+
+def _wait_ready(url: str, status: int, within: float = 20) -> None:
+    deadline = time.monotonic() + within
+    while True:
+        got = httpx.get(url + "/readyz", timeout=5).status_code
+        if got == status:
+            return
+        assert time.monotonic() < deadline, f"/readyz stayed {got}, not {status}"
+        time.sleep(0.1)
+
+
+def test_a_customer_on_one_instance_and_an_agent_on_the_other_hear_each_other() -> None:
+    _require_redis(REDIS_URL)
+    with two_instances() as (a, b):
+        _wait_ready(a.url, 200)
+        _wait_ready(b.url, 200)
+        with httpx.Client(base_url=b.url, timeout=30) as http_b:
+            admin = register_admin(http_b)
+            go_online(http_b, admin.token)
+        with httpx.Client(base_url=a.url, timeout=30) as http_a:
+            session, conversation = start_conversation(http_a)
+        chat = conversation["id"]
+        try:
+            run(_conversation_across(a, b, admin.token, admin.id, session, chat), within=120)
+        except AssertionError as failed:
+            raise AssertionError(f"{failed}\nA: {a.tail()}\nB: {b.tail()}") from None
+
+
+async def _conversation_across(
+    a: Instance, b: Instance, token: str, agent_id: str, session: str, chat: str
+) -> None:
+    async with (
+        rest(a.url) as http_a,
+        rest(b.url) as http_b,
+        connect(customer_url(a.url, chat, session), name="customer@A") as customer,
+        connect(agent_url(b.url, token), name="agent@B") as agent,
+    ):
+        snapshot = await customer.next_frame("system.subscribed")
+        seqs = [m["seq"] for m in snapshot["data"]["messages"]]
+        await agent.next_frame("system.connected")
+
+        # Escalated on A: assigned and "joined" on both sides.
+        await escalate(http_a, session, chat)
+        for client in (customer, agent):
+            assigned = await client.next_frame("agent.assigned", conversation_id=chat)
+            assert assigned["data"]["agent"]["id"] == agent_id
+            joined = await client.next_frame(
+                "message.created",
+                conversation_id=chat,
+                where=lambda f: f["data"]["sender"]["type"] == "system",
+            )
+            assert "joined" in joined["data"]["body"]
+            if client is customer:
+                seqs.append(joined["data"]["seq"])
+
+        # Messages both ways, each on the other instance.
+        for n in range(5):
+            said = await customer_says(http_a, session, chat, f"question {n}")
+            seq = said["message"]["seq"]
+            heard = await agent.next_frame(
+                "message.created",
+                conversation_id=chat,
+                where=lambda f, s=seq: f["data"]["seq"] == s,
+            )
+            assert heard["data"]["body"] == f"question {n}"
+            seqs.append((await customer.next_frame("message.created"))["data"]["seq"])
+            for reply in said.get("replies", []):
+                await agent.next_frame(
+                    "message.created", where=lambda f, r=reply: f["data"]["seq"] == r["seq"]
+                )
+                seqs.append((await customer.next_frame("message.created"))["data"]["seq"])
+            answer = await agent_says(http_b, token, chat, f"answer {n}")
+            heard = await customer.next_frame("message.created", conversation_id=chat)
+            assert heard["data"]["seq"] == answer["seq"]
+            assert heard["data"]["body"] == f"answer {n}"
+            seqs.append(heard["data"]["seq"])
+            await agent.next_frame(
+                "message.created", where=lambda f, s=answer["seq"]: f["data"]["seq"] == s
+            )
+        assert seqs == list(range(1, len(seqs) + 1)), seqs
+
+        # Typing crosses too, both ways.
+        await agent.send({"type": "typing", "conversation_id": chat, "is_typing": True})
+        typing = await customer.next_frame("agent.typing", conversation_id=chat)
+        assert typing["data"] == {
+            "agent_id": agent_id,
+            "display_name": typing["data"]["display_name"],
+            "is_typing": True,
+        }
+        await customer.send({"type": "typing", "is_typing": True})
+        typing = await agent.next_frame("customer.typing", conversation_id=chat)
+        assert typing["data"] == {"is_typing": True}
+
+        # The holder's presence reaches its customer on the other instance.
+        await set_presence(http_b, token, "away")
+        changed = await customer.next_frame("agent.presence.changed")
+        assert changed["data"]["agent_id"] == agent_id
+        assert changed["data"]["presence"] == "away"
+        await agent.next_frame("agent.presence.changed")
+
+        # Closed on B: both hear it.
+        await close_chat(http_b, token, chat)
+        for client in (customer, agent):
+            closed = await client.next_frame("chat.closed", conversation_id=chat)
+            assert closed["data"]["closed_by"]["id"] == agent_id
+
+        # A hundred escalations of one new conversation, over both instances: one assignment.
+        await set_presence(http_b, token, "online")
+        started = expect(await http_a.post("/api/v1/customer/conversations/start"), 201)
+        other, other_session = started["conversation"]["id"], started["customer_session_id"]
+        statuses = await asyncio.gather(
+            *(
+                (http_a if i % 2 else http_b).post(
+                    f"/api/v1/customer/conversations/{other}/escalate",
+                    headers=customer_headers(other_session),
+                )
+                for i in range(100)
+            )
+        )
+        assert {r.status_code for r in statuses} == {200}, {r.status_code for r in statuses}
+        await agent.next_frame("agent.assigned", conversation_id=other)
+        await agent.expect_nothing_more("agent.assigned", conversation_id=other)
+        page = expect(
+            await http_b.get(
+                f"/api/v1/customer/conversations/{other}/messages",
+                params={"after_seq": 0, "limit": 500},
+                headers=customer_headers(other_session),
+            ),
+            200,
+        )
+        joined = [
+            m for m in page["items"] if m["sender"]["type"] == "system" and "joined" in m["body"]
+        ]
+        assert len(joined) == 1, page["items"]
+
+
+def test_losing_redis_makes_instances_unready_and_sockets_resync() -> None:
+    own = OwnRedis()
+    own.start()
+    try:
+        with two_instances(own.url) as (a, _b):
+            _wait_ready(a.url, 200)
+            with httpx.Client(base_url=a.url, timeout=30) as http_a:
+                session, conversation = start_conversation(http_a)
+            run(_resync_after_outage(a, own, session, conversation["id"]), within=90)
+    finally:
+        own.stop()
+
+
+async def _resync_after_outage(a: Instance, own: OwnRedis, session: str, chat: str) -> None:
+    async with connect(customer_url(a.url, chat, session), name="customer@A") as customer:
+        await customer.next_frame("system.subscribed")
+        own.stop()
+        await asyncio.to_thread(_wait_ready, a.url, 503)
+        own.start()
+        code = await customer.wait_closed(within=30)
+        assert code == 1013, code
+        await asyncio.to_thread(_wait_ready, a.url, 200)
+    async with connect(customer_url(a.url, chat, session, after_seq=0)) as again:
+        await again.next_frame("system.subscribed")
