@@ -7,7 +7,6 @@ can keep each read-choose-assign sequence indivisible.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
 from functools import partial
@@ -15,7 +14,7 @@ from functools import partial
 import pytest
 from postgres_fixtures import PostgresFixtures
 from storage_contract import committed, make_agent
-from test_sqlite_escalation import RecordingPublisher, race
+from test_sqlite_escalation import RecordingPublisher, check_capacity_race, joined_messages, race
 
 from adapters.postgres import PostgresDatabase
 from adapters.security import BcryptHasher, JwtTokenService
@@ -23,9 +22,8 @@ from adapters.system import RandomIds, SystemClock
 from chatcore.agents import Agent, Role
 from chatcore.bot import FaqEntry
 from chatcore.conversation import ConversationView, Status
-from chatcore.errors import NoAgentAvailable, SlugTaken
+from chatcore.errors import SlugTaken
 from chatcore.events import AgentAssigned, ConversationUpdated, MessageCreated
-from chatcore.messages import SenderType
 from chatcore.presence import Presence, PresenceStatus
 from chatcore.usecases import Actor, Context, Policy, customer
 from chatcore.usecases import admin as admin_usecases
@@ -77,13 +75,7 @@ class Escalation(PostgresFixtures):
         return team
 
     def joined_messages(self, database: PostgresDatabase, conversation_id: str) -> list[str]:
-        with database.uow(write=False) as uow:
-            messages = uow.messages.after(conversation_id, after_seq=0, limit=500)
-        return [
-            m.body
-            for m in messages
-            if m.sender.type is SenderType.SYSTEM and m.body.endswith("joined the conversation")
-        ]
+        return joined_messages(database.uow, conversation_id)
 
 
 class TestOneConversation(Escalation):
@@ -146,27 +138,9 @@ class TestCapacity(Escalation):
 
         outcomes = race(calls)
 
-        failures = [o for o in outcomes if isinstance(o, Exception)]
-        assert all(isinstance(f, NoAgentAvailable) for f in failures), failures
-        assigned = {
-            o.conversation.id: o.assigned_agent.id
-            for o in outcomes
-            if isinstance(o, ConversationView) and o.assigned_agent
-        }
-        # Three agents with room for two each: six chats get someone, four cannot.
-        assert len(assigned) == 6
-        assert Counter(assigned.values()) == {agent.id: 2 for agent in agents}
-        assert len(publisher.of(AgentAssigned)) == 6
-        with database.uow(write=False) as uow:
-            loads = {c.agent_id: c.load for c in uow.agents.candidates()}
-            assert loads == {agent.id: 2 for agent in agents}
-            for chat in chats:
-                stored = uow.conversations.get(chat.view.conversation.id)
-                assert stored is not None
-                expected = Status.AGENT if stored.id in assigned else Status.AUTOMATED
-                assert stored.status is expected
-        for conversation_id in assigned:
-            assert len(self.joined_messages(database, conversation_id)) == 1
+        check_capacity_race(
+            outcomes, agents=agents, chats=chats, publisher=publisher, uow=database.uow
+        )
 
 
 class TestMessagesAndEscalations(Escalation):

@@ -26,8 +26,10 @@ from chatcore.conversation import ConversationView, Status
 from chatcore.errors import NoAgentAvailable
 from chatcore.events import AgentAssigned, ConversationUpdated, DomainEvent, MessageCreated
 from chatcore.messages import SenderType
+from chatcore.ports import UnitOfWorkFactory
 from chatcore.presence import Presence, PresenceStatus
 from chatcore.usecases import Context, Policy, customer
+from chatcore.usecases.customer import StartedConversation
 
 T = TypeVar("T")
 
@@ -62,6 +64,49 @@ def race(calls: Sequence[Callable[[], T]]) -> list[T | Exception]:
         return list(pool.map(run, calls))
 
 
+def joined_messages(uow: UnitOfWorkFactory, conversation_id: str) -> list[str]:
+    """The "joined" system messages of one conversation."""
+    with uow(write=False) as unit:
+        messages = unit.messages.after(conversation_id, after_seq=0, limit=500)
+    return [
+        m.body
+        for m in messages
+        if m.sender.type is SenderType.SYSTEM and m.body.endswith("joined the conversation")
+    ]
+
+
+def check_capacity_race(
+    outcomes: Sequence[object],
+    *,
+    agents: Sequence[Agent],
+    chats: Sequence[StartedConversation],
+    publisher: RecordingPublisher,
+    uow: UnitOfWorkFactory,
+) -> None:
+    """Ten chats racing for three agents with room for two each, on any storage."""
+    failures = [o for o in outcomes if isinstance(o, Exception)]
+    assert all(isinstance(f, NoAgentAvailable) for f in failures), failures
+    assigned = {
+        o.conversation.id: o.assigned_agent.id
+        for o in outcomes
+        if isinstance(o, ConversationView) and o.assigned_agent
+    }
+    # Three agents with room for two each: six chats get someone, four cannot.
+    assert len(assigned) == 6
+    assert Counter(assigned.values()) == {agent.id: 2 for agent in agents}
+    assert len(publisher.of(AgentAssigned)) == 6
+    with uow(write=False) as unit:
+        loads = {c.agent_id: c.load for c in unit.agents.candidates()}
+        assert loads == {agent.id: 2 for agent in agents}
+        for chat in chats:
+            stored = unit.conversations.get(chat.view.conversation.id)
+            assert stored is not None
+            expected = Status.AGENT if stored.id in assigned else Status.AUTOMATED
+            assert stored.status is expected
+    for conversation_id in assigned:
+        assert len(joined_messages(uow, conversation_id)) == 1
+
+
 class Escalation(SqliteFixtures):
     capacity = 0
 
@@ -91,13 +136,7 @@ class Escalation(SqliteFixtures):
         return team
 
     def joined_messages(self, database: SqliteDatabase, conversation_id: str) -> list[str]:
-        with database.uow(write=False) as uow:
-            messages = uow.messages.after(conversation_id, after_seq=0, limit=500)
-        return [
-            m.body
-            for m in messages
-            if m.sender.type is SenderType.SYSTEM and m.body.endswith("joined the conversation")
-        ]
+        return joined_messages(database.uow, conversation_id)
 
 
 class TestOneConversation(Escalation):
@@ -154,24 +193,6 @@ class TestCapacity(Escalation):
 
         outcomes = race(calls)
 
-        failures = [o for o in outcomes if isinstance(o, Exception)]
-        assert all(isinstance(f, NoAgentAvailable) for f in failures), failures
-        assigned = {
-            o.conversation.id: o.assigned_agent.id
-            for o in outcomes
-            if isinstance(o, ConversationView) and o.assigned_agent
-        }
-        # Three agents with room for two each: six chats get someone, four cannot.
-        assert len(assigned) == 6
-        assert Counter(assigned.values()) == {agent.id: 2 for agent in agents}
-        assert len(publisher.of(AgentAssigned)) == 6
-        with database.uow(write=False) as uow:
-            loads = {c.agent_id: c.load for c in uow.agents.candidates()}
-            assert loads == {agent.id: 2 for agent in agents}
-            for chat in chats:
-                stored = uow.conversations.get(chat.view.conversation.id)
-                assert stored is not None
-                expected = Status.AGENT if stored.id in assigned else Status.AUTOMATED
-                assert stored.status is expected
-        for conversation_id in assigned:
-            assert len(self.joined_messages(database, conversation_id)) == 1
+        check_capacity_race(
+            outcomes, agents=agents, chats=chats, publisher=publisher, uow=database.uow
+        )
