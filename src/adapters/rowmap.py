@@ -11,11 +11,15 @@ from typing import Any
 
 from chatcore.agents import Agent, Role
 from chatcore.bot import FaqEntry
-from chatcore.conversation import Conversation, Customer, Status
+from chatcore.conversation import Conversation, ConversationView, Customer, Status
 from chatcore.messages import Message, Sender, SenderType
 from chatcore.presence import Link, Presence, PresenceStatus
 
 Row = Mapping[str, Any]
+
+# The listing query joins the holder and the last message under these prefixes.
+AGENT_PREFIX = "a__"
+MESSAGE_PREFIX = "m__"
 
 CONVERSATION_COLUMNS = (
     "id",
@@ -173,6 +177,20 @@ class RowMap:
                 disconnected_at=self._optional_from_db(row[prefix + "disconnected_at"]),
             ),
             last_assigned_at=self._optional_from_db(row[prefix + "last_assigned_at"]),
+        )
+
+    def view_from_row(self, row: Row) -> ConversationView:
+        """A row of the listing query: the conversation, its holder, its last message."""
+        holder = self.agent_from_row(row, prefix=AGENT_PREFIX) if row[AGENT_PREFIX + "id"] else None
+        last = (
+            self.message_from_row(row, prefix=MESSAGE_PREFIX)
+            if row[MESSAGE_PREFIX + "id"]
+            else None
+        )
+        return ConversationView(
+            self.conversation_from_row(row),
+            holder.summary if holder is not None else None,
+            last,
         )
 
 

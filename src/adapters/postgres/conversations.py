@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from adapters.postgres.listing import listing_sql, view_from_row
-from adapters.postgres.rows import conversation_from_row, conversation_row
+from adapters.listing_sql import Dialect, listing_sql
+from adapters.postgres.rows import conversation_from_row, conversation_row, to_db, view_from_row
 from adapters.postgres.sql import Txn
 from chatcore.conversation import Conversation, ConversationView, Status
 from chatcore.ports import ConversationListing
+
+LISTING = Dialect(
+    placeholder="%s",
+    is_not="IS DISTINCT FROM",
+    slice_select="({})",
+    union="SELECT * FROM ({}) AS slices",
+    to_db=to_db,
+)
 
 
 class PostgresConversationRepository:
@@ -38,5 +46,5 @@ class PostgresConversationRepository:
     def listing(self, query: ConversationListing) -> list[ConversationView]:
         if not query.statuses or query.limit <= 0:
             return []
-        sql, params = listing_sql(query)
+        sql, params = listing_sql(query, LISTING)
         return [view_from_row(row) for row in self._txn.rows(sql, params)]

@@ -36,6 +36,7 @@ __all__ = [
     "message_row",
     "prefixed",
     "to_db",
+    "view_from_row",
 ]
 
 
@@ -57,3 +58,4 @@ message_row = _ROWS.message_row
 message_from_row = _ROWS.message_from_row
 agent_row = _ROWS.agent_row
 agent_from_row = _ROWS.agent_from_row
+view_from_row = _ROWS.view_from_row

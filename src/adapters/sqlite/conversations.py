@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from adapters.sqlite.listing import listing_sql, view_from_row
-from adapters.sqlite.rows import conversation_from_row, conversation_row
+from adapters.listing_sql import Dialect, listing_sql
+from adapters.sqlite.rows import conversation_from_row, conversation_row, to_text, view_from_row
 from adapters.sqlite.tables import Rows, insert_row, select, update_row
 from chatcore.conversation import Conversation, ConversationView, Status
 from chatcore.ports import ConversationListing
+
+LISTING = Dialect(
+    placeholder="?",
+    is_not="IS NOT",
+    slice_select="SELECT * FROM ({})",
+    union="{}",
+    to_db=to_text,
+)
 
 
 class SqliteConversationRepository:
@@ -37,5 +45,5 @@ class SqliteConversationRepository:
     def listing(self, query: ConversationListing) -> list[ConversationView]:
         if not query.statuses or query.limit <= 0:
             return []
-        sql, params = listing_sql(query)
+        sql, params = listing_sql(query, LISTING)
         return [view_from_row(row) for row in select(self._db, sql, params)]
