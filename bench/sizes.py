@@ -115,7 +115,7 @@ FULL = Size(
     ),
     saturation_seconds=10.0,
     grace_seconds=10.0,
-    idle_connections=20_000,
+    idle_connections=19_500,  # + warm-up + spare under a 20,000 open-file limit
     idle_seconds=20.0,
     fanout_agents=1_000,
     fanout_rounds=300,
