@@ -156,6 +156,7 @@ def _copy(source: sqlite_utils.Database, *, target: PostgresDatabase, batch: int
                 table: _stream(uow.txn, table=table, rows=_read(source, table=table, batch=batch))
                 for table in _CONVERSIONS
             }
+            _hand_over_connections(uow.txn)
             uow.commit()
     finally:
         source.execute("ROLLBACK")
@@ -165,6 +166,26 @@ def _copy(source: sqlite_utils.Database, *, target: PostgresDatabase, batch: int
         messages=counts["messages"],
         faqs=counts["faqs"],
         sessions=counts["customer_sessions"],
+    )
+
+
+# The owner, in the target, of connections the source still counted.
+COPIED_INSTANCE = "copied-from-sqlite"
+
+
+def _hand_over_connections(txn: Txn) -> None:
+    """Connections the source counted (its server crashed, or still runs) belong to no
+    instance of the target: put under one last heard from in 1970, the first instance
+    to start lets them go through the grace period, as after any stop."""
+    txn.run(
+        "INSERT INTO server_instances (id, seen_at) SELECT %s, '1970-01-01T00:00:00Z'"
+        " WHERE EXISTS (SELECT 1 FROM agents WHERE connections > 0)",
+        [COPIED_INSTANCE],
+    )
+    txn.run(
+        "INSERT INTO agent_connections (instance_id, agent_id, connections)"
+        " SELECT %s, id, connections FROM agents WHERE connections > 0",
+        [COPIED_INSTANCE],
     )
 
 

@@ -120,6 +120,37 @@ class AccessTokenRepository(Protocol):
     def purge_expired(self, *, now: datetime) -> None: ...
 
 
+class ServerInstanceRepository(Protocol):
+    """The server processes holding agents' sockets, and how many each holds per agent.
+
+    An agent's presence counts its connections on every instance; these rows say
+    whose they are, so that an instance that dies without a goodbye takes only its
+    own away when another finds it silent. In one unit of work, touch these rows
+    before any agent's: storages that lock rows then always lock in that order.
+    """
+
+    def beat(self, instance_id: str, *, now: datetime) -> bool:
+        """The instance is alive now; False when it was not known (new, or given up)."""
+        ...
+
+    def is_known(self, instance_id: str) -> bool:
+        """Known, and kept known until this unit of work ends (nobody forgets it meanwhile)."""
+        ...
+
+    def count_connection(self, instance_id: str, agent_id: str) -> None: ...
+    def uncount_connection(self, instance_id: str, agent_id: str) -> bool:
+        """One connection fewer; False when this instance had none counted for the agent."""
+        ...
+
+    def silent_since(self, moment: datetime) -> list[str]:
+        """The instances last heard from at or before ``moment``."""
+        ...
+
+    def forget(self, instance_id: str) -> dict[str, int]:
+        """Drop the instance and its counts; what it held, by agent id (empty if gone)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without commit() rolls back."""
 
@@ -129,6 +160,7 @@ class UnitOfWork(Protocol):
     faqs: FaqRepository
     sessions: CustomerSessionRepository
     tokens: AccessTokenRepository
+    instances: ServerInstanceRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -121,11 +121,20 @@ def disconnect(presence: Presence, *, now: datetime) -> Presence:
     )
 
 
-def disconnect_all(presence: Presence, *, now: datetime) -> Presence:
-    """Every connection gone at once (the process that held them stopped)."""
-    if presence.connections == 0:
+def disconnect_many(presence: Presence, count: int, *, now: datetime) -> Presence:
+    """``count`` connections gone at once (the instance that held them stopped).
+
+    The same as ``count`` disconnects in a row, never fewer than none left.
+    """
+    if count <= 0 or presence.connections == 0:
         return presence
-    return disconnect(replace(presence, connections=1), now=now)
+    if count >= presence.connections:
+        return disconnect(replace(presence, connections=1), now=now)
+    return replace(
+        presence,
+        link=_move(presence, LinkEvent.DISCONNECT),
+        connections=presence.connections - count,
+    )
 
 
 def expire_grace(presence: Presence, *, now: datetime, grace: timedelta) -> Presence:

@@ -13,6 +13,7 @@ from adapters.events import InProcessEventBus
 from adapters.http import create_app
 from adapters.postgres import PostgresDatabase
 from adapters.realtime import Realtime, RealtimeSettings
+from adapters.realtime.liveness import LivenessSettings
 from adapters.redis_bus import RedisEventBus, RedisListener
 from adapters.security import BcryptHasher, JwtTokenService
 from adapters.sqlite import SqliteDatabase
@@ -123,11 +124,16 @@ def build(settings: Settings) -> Chatcore:
         subscribe=core.bus.subscribe,
         listener=listener,
         namespace=settings.redis_namespace,
+        instance_id=core.redis.instance_id if core.redis is not None else None,
         settings=RealtimeSettings(
             heartbeat_seconds=settings.heartbeat_seconds,
             typing_timeout_seconds=settings.typing_timeout_seconds,
             queue_frames=settings.ws_queue_frames,
             allowed_origins=settings.allowed_origins,
+            liveness=LivenessSettings(
+                silent_seconds=float(settings.instance_timeout_seconds),
+                sole_instance=not is_postgres(settings.database),
+            ),
         ),
     )
     app = create_app(

@@ -30,6 +30,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     for name in ("bcrypt_rounds", "heartbeat_seconds", "typing_timeout_seconds"):
         add_setting(serve, name)
     add_setting(serve, "ws_queue_frames")
+    add_setting(serve, "instance_timeout_seconds")
     serve.set_defaults(run=serve_forever)
 
 

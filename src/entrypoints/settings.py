@@ -44,6 +44,9 @@ class Settings:
     heartbeat_seconds: int = 20  # protocol pings; a peer silent for as long again is dead
     typing_timeout_seconds: int = 6  # "typing…" not refreshed this long is cleared
     ws_queue_frames: int = 256  # a connection this far behind is closed with 1013
+    # Several instances on one database: one silent this long is taken for dead and
+    # its agents' connections let go (docs/deploying.md).
+    instance_timeout_seconds: int = 30
 
     @classmethod
     def load(
@@ -187,6 +190,7 @@ PARSERS: dict[str, Callable[[str, str], Any]] = {
     "heartbeat_seconds": _integer(1, 3600),
     "typing_timeout_seconds": _integer(1, 600),
     "ws_queue_frames": _integer(1, 100000),
+    "instance_timeout_seconds": _integer(1, 3600),
 }
 assert set(PARSERS) == {f.name for f in fields(Settings)}, "every setting needs a parser"
 

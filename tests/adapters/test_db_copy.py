@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -27,8 +28,8 @@ from chatcore.conversation import Conversation, Status
 from chatcore.errors import Unauthorized
 from chatcore.messages import Message, SenderType
 from chatcore.ports import UnitOfWork
-from chatcore.presence import PresenceStatus
-from chatcore.usecases import Context, accounts, admin, customer, inbox
+from chatcore.presence import Link, PresenceStatus
+from chatcore.usecases import Context, accounts, admin, customer, inbox, presence
 from entrypoints.bootstrap import Core, build_context
 from entrypoints.settings import Settings
 
@@ -93,12 +94,22 @@ def _fill(ctx: Context, path: Path) -> Source:
     inbox.close_conversation(ctx, bob, closed)
 
     admin.deactivate_agent(ctx, ada, cy.agent_id)
+    # Bob's console is still connected to the old server as the copy runs.
+    presence.instance_alive(ctx, "old-server")
+    presence.agent_connected(ctx, bob.agent_id, instance_id="old-server")
     return Source(
         path=path,
         agents=emails,
         conversations={Status.AUTOMATED: automated, Status.AGENT: held, Status.CLOSED: closed},
         sessions=(session, other.session_id),
     )
+
+
+def _agent(core: Core, email: str) -> Agent:
+    with core.ctx.uow(write=False) as uow:
+        agent = uow.agents.by_email(email)
+    assert agent is not None
+    return agent
 
 
 def _actor(ctx: Context, email: str) -> accounts.Actor:
@@ -196,6 +207,22 @@ class TestDbCopy(PostgresFixtures):
         assert report.messages == before.counts["messages"]
         assert report.faqs == len(before.faqs) == len(DEFAULT_FAQS)  # one added, one deleted
         assert access_tokens(postgres_url) == 0  # agents sign in again
+
+    def test_connections_the_source_counted_are_let_go_by_the_first_instance(
+        self, source: Source, postgres_url: str
+    ) -> None:
+        copy_sqlite_to_postgres(source.path, target_url=postgres_url)
+        core = build_context(Settings(database=postgres_url, secret_key=SECRET, bcrypt_rounds=4))
+        try:
+            bob = _agent(core, source.agents["bob"])
+            assert (bob.presence.link, bob.presence.connections) == (Link.LIVE, 1)
+            # A new instance finds the copied count's owner long silent and lets it go.
+            [let_go] = presence.forget_silent_instances(core.ctx, silent_for=timedelta(minutes=1))
+            assert let_go.id == bob.id
+            bob = _agent(core, source.agents["bob"])
+            assert (bob.presence.link, bob.presence.connections) == (Link.GRACE, 0)
+        finally:
+            core.close()
 
     def test_the_source_holds_what_the_scenario_made(self, source: Source) -> None:
         # Guards the test above: the comparison is only worth what the source contains.

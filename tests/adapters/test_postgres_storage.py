@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import psycopg
 import pytest
+from instance_contract import InstanceContract
 from postgres_fixtures import PostgresFixtures
 from storage_contract import StorageContract
 
@@ -11,7 +12,7 @@ from adapters.postgres import PostgresDatabase
 from chatcore.ports import UnitOfWorkFactory
 
 
-class TestPostgresStorage(PostgresFixtures, StorageContract):
+class TestPostgresStorage(PostgresFixtures, StorageContract, InstanceContract):
     @pytest.fixture
     def uow_factory(self, database: PostgresDatabase) -> UnitOfWorkFactory:
         factory: UnitOfWorkFactory = database.uow

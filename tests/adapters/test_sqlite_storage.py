@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from instance_contract import InstanceContract
 from sqlite_fixtures import SqliteFixtures
 from storage_contract import StorageContract
 
@@ -12,7 +13,7 @@ from adapters.sqlite import SqliteDatabase
 from chatcore.ports import UnitOfWorkFactory
 
 
-class TestSqliteStorage(SqliteFixtures, StorageContract):
+class TestSqliteStorage(SqliteFixtures, StorageContract, InstanceContract):
     @pytest.fixture
     def uow_factory(self, database: SqliteDatabase) -> UnitOfWorkFactory:
         factory: UnitOfWorkFactory = database.uow

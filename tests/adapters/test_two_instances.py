@@ -78,7 +78,13 @@ def _free_port() -> int:
 
 @contextmanager
 def serving(
-    database: str, redis_url: str, namespace: str, scratch: Path, name: str
+    database: str,
+    redis_url: str,
+    namespace: str,
+    scratch: Path,
+    name: str,
+    *,
+    env_extra: dict[str, str] | None = None,
 ) -> Iterator[Instance]:
     port = _free_port()
     env = {
@@ -92,6 +98,7 @@ def serving(
         "CHATCORE_PRESENCE_GRACE_SECONDS": "30",
         "CHATCORE_HOST": "127.0.0.1",
         "CHATCORE_PORT": str(port),
+        **(env_extra or {}),
     }
     log = scratch / f"{name}.log"
     url = f"http://127.0.0.1:{port}"

@@ -6,6 +6,7 @@ this model: who is free, which refusal each state deserves, what presence shows.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -28,7 +29,7 @@ class AgentModel:
     admin: bool
     active: bool = True
     chosen: PresenceStatus = PresenceStatus.OFFLINE
-    connections: int = 0
+    held: Counter[str] = field(default_factory=Counter)  # connections by server instance
     gone_since: datetime | None = None  # the last connection left and none came back
     lapsed: bool = False
 
@@ -45,13 +46,21 @@ class AgentModel:
         if self.lapsed:  # choosing by hand after a lapse: the choice stands again
             self.lapsed, self.gone_since = False, None
 
-    def connect(self) -> None:
-        self.connections += 1
+    @property
+    def connections(self) -> int:
+        return sum(self.held.values())
+
+    def connect(self, instance: str) -> None:
+        self.held[instance] += 1
         self.gone_since, self.lapsed = None, False
 
-    def disconnect(self, now: datetime) -> None:
-        self.connections -= 1
+    def disconnect(self, instance: str, now: datetime) -> None:
+        self.held[instance] -= 1
         if self.connections == 0:
+            self.gone_since = now
+
+    def instance_gone(self, instance: str, now: datetime) -> None:
+        if self.held.pop(instance, 0) and self.connections == 0:
             self.gone_since = now
 
     def lapses_at(self, now: datetime, grace: timedelta) -> bool:

@@ -29,6 +29,7 @@ from chatcore.ports import (
     CustomerSessionRepository,
     FaqRepository,
     MessageRepository,
+    ServerInstanceRepository,
 )
 from chatcore.presence import Link
 
@@ -55,6 +56,9 @@ class Tables:
     faqs: dict[str, FaqEntry] = field(default_factory=dict)
     sessions: dict[str, datetime] = field(default_factory=dict)
     tokens: dict[str, TokenRow] = field(default_factory=dict)
+    # Server instances: last heard from; connections counted by (instance, agent).
+    instances: dict[str, datetime] = field(default_factory=dict)
+    held: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def copy(self) -> Tables:
         # Shallow is enough: repositories never change a stored entity in place, they
@@ -66,6 +70,8 @@ class Tables:
             faqs=dict(self.faqs),
             sessions=dict(self.sessions),
             tokens=dict(self.tokens),
+            instances=dict(self.instances),
+            held=dict(self.held),
         )
 
     def messages_of(self, conversation_id: str) -> list[Message]:
@@ -315,6 +321,43 @@ class InMemoryTokens(_Repository):
             del tokens[token_id]
 
 
+class InMemoryInstances(_Repository):
+    def beat(self, instance_id: str, *, now: datetime) -> bool:
+        instances = self._writable().instances
+        known = instance_id in instances
+        instances[instance_id] = now
+        return known
+
+    def is_known(self, instance_id: str) -> bool:
+        return instance_id in self._tables.instances
+
+    def count_connection(self, instance_id: str, agent_id: str) -> None:
+        tables = self._writable()
+        if instance_id not in tables.instances:
+            raise IntegrityError(f"no instance {instance_id}")
+        key = (instance_id, agent_id)
+        tables.held[key] = tables.held.get(key, 0) + 1
+
+    def uncount_connection(self, instance_id: str, agent_id: str) -> bool:
+        held = self._writable().held
+        key = (instance_id, agent_id)
+        if held.get(key, 0) <= 0:
+            return False
+        held[key] -= 1
+        if not held[key]:
+            del held[key]
+        return True
+
+    def silent_since(self, moment: datetime) -> list[str]:
+        return sorted(i for i, seen in self._tables.instances.items() if seen <= moment)
+
+    def forget(self, instance_id: str) -> dict[str, int]:
+        tables = self._writable()
+        tables.instances.pop(instance_id, None)
+        mine = [key for key in tables.held if key[0] == instance_id]
+        return {agent_id: tables.held.pop((i, agent_id)) for i, agent_id in mine}
+
+
 class FakeUnitOfWork:
     """One transaction over a private copy of the committed tables."""
 
@@ -324,6 +367,7 @@ class FakeUnitOfWork:
     faqs: FaqRepository
     sessions: CustomerSessionRepository
     tokens: AccessTokenRepository
+    instances: ServerInstanceRepository
 
     def __init__(self, database: InMemoryDatabase, *, write: bool) -> None:
         self._database = database
@@ -336,6 +380,7 @@ class FakeUnitOfWork:
         self.faqs = InMemoryFaqs(self)
         self.sessions = InMemorySessions(self)
         self.tokens = InMemoryTokens(self)
+        self.instances = InMemoryInstances(self)
 
     @property
     def tables(self) -> Tables:

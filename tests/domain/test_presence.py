@@ -23,6 +23,8 @@ operations = st.one_of(
     st.tuples(st.just("choose"), choices),
     st.tuples(st.just("connect"), st.none()),
     st.tuples(st.just("disconnect"), st.none()),
+    # The instance holding this many of the connections stopped.
+    st.tuples(st.just("instance_gone"), st.integers(min_value=0, max_value=4)),
     st.tuples(st.just("expire"), st.none()),
     # Waits around the grace period's edge, where the rule is decided.
     st.tuples(st.just("wait"), st.sampled_from([0, 1, 30, 59, 60, 61, 90])),
@@ -64,6 +66,13 @@ def _step(presence: Presence, model: Model, op: str, arg: object, now: datetime)
         if model.connections == 0:
             model.gone_since = now
         return rules.disconnect(presence, now=now)
+    if op == "instance_gone":
+        assert isinstance(arg, int)
+        dropped = min(arg, model.connections)
+        model.connections -= dropped
+        if dropped and model.connections == 0:
+            model.gone_since = now
+        return rules.disconnect_many(presence, arg, now=now)
     assert op == "expire"
     if model.gone_since is not None and not model.lapsed and now >= model.gone_since + GRACE:
         model.lapsed = True
@@ -138,6 +147,20 @@ def test_one_of_several_connections_dropping_keeps_the_link_live() -> None:
     presence = rules.disconnect(presence, now=T0)
     assert (presence.link, presence.connections) == (Link.LIVE, 1)
     assert presence.grace_deadline(GRACE) is None
+
+
+@given(connections=st.integers(min_value=1, max_value=6), data=st.data())
+def test_many_connections_gone_at_once_is_as_many_disconnects(
+    connections: int, data: st.DataObject
+) -> None:
+    presence = rules.choose(Presence(), PresenceStatus.ONLINE)
+    for _ in range(connections):
+        presence = rules.connect(presence)
+    count = data.draw(st.integers(min_value=1, max_value=connections))
+    one_by_one = presence
+    for _ in range(count):
+        one_by_one = rules.disconnect(one_by_one, now=T0)
+    assert rules.disconnect_many(presence, count, now=T0) == one_by_one
 
 
 def test_choosing_after_a_lapse_makes_the_choice_stand_again() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TypeVar
 
 import pytest
@@ -28,7 +29,6 @@ from chatcore.errors import (
     ConversationClosed,
     DomainError,
     FaqNotFound,
-    InvalidTransition,
     NoAgentAvailable,
     Unauthorized,
 )
@@ -58,10 +58,16 @@ presences = st.sampled_from(
 )
 
 
+INSTANCES = ("east", "west")  # two server processes sharing the storage
+instances = st.sampled_from(INSTANCES)
+
+
 class ChatMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.ctx, self.fakes = make_context(capacity=CAPACITY, grace_seconds=GRACE)
+        for instance in INSTANCES:
+            assert not presence.instance_alive(self.ctx, instance)  # new: not known before
         ada = first_admin(self.ctx, "Ada")
         self.agents = [
             AgentModel(ada, admin=True),
@@ -273,14 +279,14 @@ class ChatMachine(RuleBasedStateMachine):
         agent.choose(choice)
         self.presence_event(agent, before)
 
-    @rule(data=st.data())
-    def connect(self, data: st.DataObject) -> None:
+    @rule(data=st.data(), instance=instances)
+    def connect(self, data: st.DataObject, instance: str) -> None:
         agent = self.pick_agent(data)
         if not self.signed_in(agent):  # sockets authenticate first
             return
         before = agent.effective
-        presence.agent_connected(self.ctx, agent.id)
-        agent.connect()
+        presence.agent_connected(self.ctx, agent.id, instance_id=instance)
+        agent.connect(instance)
         self.presence_event(agent, before)
 
     @precondition(lambda self: any(a.connections for a in self.agents))
@@ -288,17 +294,36 @@ class ChatMachine(RuleBasedStateMachine):
     def connection_drops(self, data: st.DataObject) -> None:
         connected = [a for a in self.agents if a.connections]
         agent = self.pick_agent(data, "connected agent", connected)
+        instance = data.draw(st.sampled_from(sorted(+agent.held)), label="instance")
         before = agent.effective
-        presence.agent_disconnected(self.ctx, agent.id)
-        agent.disconnect(self.fakes.clock.peek())
+        assert presence.agent_disconnected(self.ctx, agent.id, instance_id=instance) is not None
+        agent.disconnect(instance, self.fakes.clock.peek())
         self.presence_event(agent, before)
 
-    @precondition(lambda self: any(a.connections == 0 for a in self.agents))
-    @rule(data=st.data())
-    def stray_disconnect(self, data: st.DataObject) -> None:
-        idle = [a for a in self.agents if a.connections == 0]
-        agent = self.pick_agent(data, "unconnected agent", idle)
-        self.attempt(InvalidTransition, lambda: presence.agent_disconnected(self.ctx, agent.id))
+    @rule(data=st.data(), instance=instances)
+    def stray_disconnect(self, data: st.DataObject, instance: str) -> None:
+        idle = [a for a in self.agents if a.held[instance] == 0]
+        if not idle:
+            return
+        agent = self.pick_agent(data, "agent without a connection there", idle)
+        assert presence.agent_disconnected(self.ctx, agent.id, instance_id=instance) is None
+        assert self.take() == []
+
+    @rule(crashed=instances)
+    def instance_crashes(self, crashed: str) -> None:
+        """The other instance keeps beating; the crashed one is found silent, then restarts."""
+        now = self.fakes.clock.advance(1)
+        for instance in INSTANCES:
+            if instance != crashed:
+                assert presence.instance_alive(self.ctx, instance)
+        held = sorted(a.id for a in self.agents if a.held[crashed])
+        let_go = presence.forget_silent_instances(self.ctx, silent_for=timedelta(milliseconds=500))
+        assert sorted(a.id for a in let_go) == held
+        for agent in self.agents:
+            agent.instance_gone(crashed, now)
+        assert self.take() == []  # into grace: nothing anyone sees changes yet
+        assert not presence.instance_alive(self.ctx, crashed)  # back, as a stranger
+        event("instance crashed")
 
     @rule(seconds=st.sampled_from([1, 30, 59, 60, 61, 120]))
     def time_passes(self, seconds: int) -> None:
@@ -426,6 +451,8 @@ class ChatMachine(RuleBasedStateMachine):
             stored = tables.agents[agent.id]
             assert (stored.active, stored.shown_presence) == (agent.active, agent.effective)
             assert stored.presence.connections == agent.connections
+            held = {i: n for (i, agent_id), n in tables.held.items() if agent_id == agent.id}
+            assert held == +agent.held
         assert any(a.active and a.is_admin for a in tables.agents.values())
 
 

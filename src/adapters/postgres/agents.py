@@ -93,9 +93,7 @@ class PostgresAgentRepository:
 
     def lock_all(self) -> None:
         """The sweep: every agent row, in id order, once per write unit."""
-        if self._txn.write and not self._txn.agents_locked:
-            self._txn.run("SELECT id FROM agents ORDER BY id FOR NO KEY UPDATE")
-            self._txn.agents_locked = True
+        self._txn.lock_agents()
 
     def _save_changes(self, row: dict[str, Any], before: dict[str, Any]) -> None:
         changed = [column for column in row if column != "id" and row[column] != before[column]]

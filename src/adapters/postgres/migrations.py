@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from adapters.postgres.connections import Connection, unavailable_on_failure
 from adapters.postgres.rows import faq_row
-from adapters.postgres.schema import V1_STATEMENTS
+from adapters.postgres.schema import V1_STATEMENTS, V2_STATEMENTS
 from adapters.postgres.sql import Txn
 
 # One default list of quick questions for every store: the SQLite adapter's, as data.
@@ -36,7 +36,14 @@ def _v1_create_schema(txn: Txn) -> None:
         txn.insert("faqs", faq_row(entry))
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_create_schema,)
+def _v2_count_connections_per_instance(txn: Txn) -> None:
+    """Which server instance holds each agent connection, so an instance's crash
+    lets go of its own connections only."""
+    for statement in V2_STATEMENTS:
+        txn.run(statement)
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1_create_schema, _v2_count_connections_per_instance)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

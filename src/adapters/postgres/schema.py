@@ -1,4 +1,4 @@
-"""Version 1 of the schema: the SQLite adapter's tables, indexes and uniqueness rules.
+"""The schema's versions as statements: the SQLite adapter's tables, indexes and rules.
 
 Every identifier and slug is ``text COLLATE "C"``: byte order, as SQLite compares
 text, so ids break ties and slugs sort the same on both stores (a locale collation
@@ -78,4 +78,24 @@ V1_STATEMENTS: tuple[str, ...] = (
         expires_at timestamptz NOT NULL)""",
     "CREATE INDEX access_tokens_by_agent ON access_tokens (agent_id)",
     "CREATE INDEX access_tokens_by_expiry ON access_tokens (expires_at)",
+)
+
+# Version 2: which server instance holds each agent connection (SQLite's migration 2).
+# Counts kept before are put under an instance last heard from in 1970: the next
+# instance to start lets them go, as every instance once did at start-up.
+UPGRADED_INSTANCE = "before-schema-2"
+V2_STATEMENTS: tuple[str, ...] = (
+    f"""CREATE TABLE server_instances (
+        id {ID} PRIMARY KEY,
+        seen_at timestamptz NOT NULL)""",
+    f"""CREATE TABLE agent_connections (
+        instance_id {ID} NOT NULL,
+        agent_id {ID} NOT NULL REFERENCES agents (id),
+        connections integer NOT NULL CHECK (connections >= 0),
+        PRIMARY KEY (instance_id, agent_id))""",
+    f"""INSERT INTO server_instances (id, seen_at)
+        SELECT '{UPGRADED_INSTANCE}', '1970-01-01T00:00:00Z'
+        WHERE EXISTS (SELECT 1 FROM agents WHERE connections > 0)""",
+    f"""INSERT INTO agent_connections (instance_id, agent_id, connections)
+        SELECT '{UPGRADED_INSTANCE}', id, connections FROM agents WHERE connections > 0""",
 )

@@ -37,6 +37,12 @@ class Txn:
         with unavailable_on_failure():
             return self.conn.execute(sql, params).rowcount
 
+    def lock_agents(self) -> None:
+        """The sweep: every agent row, in id order, once per write unit (unit_of_work.py)."""
+        if self.write and not self.agents_locked:
+            self.run("SELECT id FROM agents ORDER BY id FOR NO KEY UPDATE")
+            self.agents_locked = True
+
     @property
     def for_update(self) -> str:
         """The row lock a write unit takes on what it reads to change; none in a read unit.

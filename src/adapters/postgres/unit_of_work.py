@@ -5,6 +5,7 @@ side by side, in this process and in every other instance, so what SQLite got
 from its single writer comes here from row locks, under one rule:
 
     Lock a conversation before any agent, and the agents only all at once, in id order.
+    Server-instance rows (presence counts) come before the agents too.
 
 - ``conversations.get`` in a write unit locks the conversation's row: seq
   allocation and "exactly one assignment" read the latest committed row, and a
@@ -18,7 +19,8 @@ from its single writer comes here from row locks, under one rule:
   since this unit read the row (StorageUnavailable, retryable) rather than lose it.
 - Checked against every write use case: escalation locks its conversation, then
   sweeps. Messages, quick replies and close lock one conversation and never sweep.
-  Presence, password and assignment bookkeeping sweep and lock no conversation.
+  Presence, password and assignment bookkeeping sweep and lock no conversation;
+  presence locks its server-instance and connection-count rows first, then sweeps.
   Deactivation is the one unit that sweeps (saving the leaving agent) before it locks
   conversations; those are the leaving agent's AGENT chats, which no other unit locks
   and then sweeps (escalating them is a no-op that reads only), so no cycle forms.
@@ -43,6 +45,7 @@ from adapters.postgres.agents import PostgresAgentRepository
 from adapters.postgres.connections import Connection, unavailable_on_failure
 from adapters.postgres.conversations import PostgresConversationRepository
 from adapters.postgres.faqs import PostgresFaqRepository
+from adapters.postgres.instances import PostgresInstanceRepository
 from adapters.postgres.messages import PostgresMessageRepository
 from adapters.postgres.sql import Txn
 from adapters.postgres.tokens_sessions import (
@@ -56,6 +59,7 @@ from chatcore.ports import (
     CustomerSessionRepository,
     FaqRepository,
     MessageRepository,
+    ServerInstanceRepository,
 )
 
 BEGIN_WRITE = "BEGIN ISOLATION LEVEL READ COMMITTED"
@@ -71,6 +75,7 @@ class PostgresUnitOfWork:
     faqs: FaqRepository
     sessions: CustomerSessionRepository
     tokens: AccessTokenRepository
+    instances: ServerInstanceRepository
     txn: Txn  # the open transaction, for tests and tools; the use cases see the repositories
 
     def __init__(self, pool: ConnectionPool[Connection], *, write: bool) -> None:
@@ -98,6 +103,7 @@ class PostgresUnitOfWork:
         self.faqs = PostgresFaqRepository(txn)
         self.sessions = PostgresCustomerSessionRepository(txn)
         self.tokens = PostgresAccessTokenRepository(txn)
+        self.instances = PostgresInstanceRepository(txn)
         return self
 
     def commit(self) -> None:

@@ -7,13 +7,14 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
 from adapters.realtime.frames import CLOSE_TRY_AGAIN
 from adapters.realtime.hub import Hub
+from adapters.realtime.liveness import InstanceLiveness, LivenessSettings
 from adapters.realtime.remote import RemoteChannels
 from adapters.realtime.session import SocketSession
 from adapters.realtime.typing_relay import TypingRelay
@@ -40,6 +41,7 @@ class RealtimeSettings:
     typing_timeout_seconds: int = 6
     queue_frames: int = 256
     allowed_origins: Sequence[str] = ()
+    liveness: LivenessSettings = field(default_factory=LivenessSettings)
 
 
 class Realtime:
@@ -57,9 +59,18 @@ class Realtime:
         settings: RealtimeSettings,
         listener: ListenerFactory | None = None,
         namespace: str = "chatcore",
+        instance_id: str | None = None,
     ) -> None:
         self.ctx = ctx
         self.settings = settings
+        # Whose agent connections are counted here: one id per running server process.
+        self.instance_id = instance_id or ctx.ids.new_id()
+        self.liveness = InstanceLiveness(
+            ctx,
+            instance_id=self.instance_id,
+            settings=settings.liveness,
+            on_forgotten=self._resync_everyone,
+        )
         self.listener = listener(self._bus_health) if listener is not None else None
         self.remote = RemoteChannels(self.listener, namespace=namespace) if self.listener else None
         self.hub = Hub(now=ctx.clock.now, remote=self.remote)
@@ -91,14 +102,20 @@ class Realtime:
             listener.on_typing(self.typing_relay.show)
             await listener.start()  # returns once the first connection worked or failed
         try:
-            await run(presence.forget_connections, self.ctx)
-            sweeper = asyncio.create_task(self._sweep(), name="chatcore-realtime-sweeper")
+            await self.liveness.start()
+            timers = [
+                asyncio.create_task(self._sweep(), name="chatcore-realtime-sweeper"),
+                asyncio.create_task(self.liveness.keep_beating(), name="chatcore-heartbeat"),
+            ]
             try:
                 yield
             finally:
-                sweeper.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sweeper
+                for timer in timers:
+                    timer.cancel()
+                for timer in timers:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await timer
+                await self.liveness.stop()
         finally:
             unsubscribe()
             if listener is not None:
@@ -115,10 +132,14 @@ class Realtime:
         # Back (or there for the first time): events published meanwhile never reached
         # these sockets. Closed with 1013, their clients reconnect with the last seq
         # they saw and the snapshot fills the gap.
+        self._resync_everyone("the Redis event bus is back")
+
+    def _resync_everyone(self, why: str = "this instance was given up for dead") -> None:
         dropped = self.hub.all_connections()
         if dropped:
             log.warning(
-                "the Redis event bus is back: closing %d socket(s) with %d so they resync",
+                "%s: closing %d socket(s) with %d so they reconnect and resync",
+                why,
                 len(dropped),
                 CLOSE_TRY_AGAIN,
             )

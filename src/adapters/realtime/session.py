@@ -12,6 +12,7 @@ from starlette.types import Receive, Scope, Send
 
 from adapters.realtime.connection import Connection, Subscription
 from adapters.realtime.frames import (
+    CLOSE_TRY_AGAIN,
     CLOSE_UNAUTHORIZED,
     BadFrame,
     Connected,
@@ -38,6 +39,7 @@ from adapters.realtime.handshake import (
 from adapters.threads import run
 from adapters.wire import conversation_listing_out, conversation_out, message_out
 from chatcore.errors import DomainError
+from chatcore.ports import StorageUnavailable
 from chatcore.usecases import Actor, accounts, customer, inbox, presence
 from chatcore.usecases.customer import Resync
 
@@ -161,7 +163,10 @@ class SocketSession:
         await self.hub.listening()  # with Redis: its own and the agents' channels
         if resync is not None:
             self._send_snapshot(connection, resync, after_seq=after_seq)
-        await run(presence.agent_connected, self.ctx, self.actor.agent_id)
+        instance_id = self.realtime.instance_id
+        await self._refusing(
+            run(presence.agent_connected, self.ctx, self.actor.agent_id, instance_id=instance_id)
+        )
 
     async def _subscribe(
         self, connection: Connection, conversation_id: str, after_seq: int
@@ -185,6 +190,8 @@ class SocketSession:
             return await pending
         except DomainError as error:
             raise refusal_for(error) from None
+        except StorageUnavailable as unavailable:
+            raise Refused(CLOSE_TRY_AGAIN, "unavailable", str(unavailable)) from None
 
     def _send_snapshot(self, connection: Connection, resync: Resync, *, after_seq: int) -> None:
         view, page = resync.view, resync.page
@@ -260,7 +267,12 @@ class SocketSession:
         self.realtime.typing.end_connection(connection)
         if self.actor is not None:
             try:
-                await run(presence.agent_disconnected, self.ctx, self.actor.agent_id)
+                await run(
+                    presence.agent_disconnected,
+                    self.ctx,
+                    self.actor.agent_id,
+                    instance_id=self.realtime.instance_id,
+                )
             except Exception:
                 log.exception("could not record an agent's disconnect")
 

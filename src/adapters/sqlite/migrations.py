@@ -159,7 +159,35 @@ def _create_faqs_and_tokens(db: sqlite_utils.Database) -> None:
     tokens.create_index(["expires_at"], index_name="access_tokens_by_expiry")
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_create_schema,)
+def _v2_count_connections_per_instance(db: sqlite_utils.Database) -> None:
+    """Which server process holds each agent connection, so several can share the data.
+
+    Counts kept before this are put under an instance nobody runs, last heard from
+    in 1970: the next server to start lets them go, as it always did at start-up.
+    """
+    db.execute("CREATE TABLE server_instances (id TEXT PRIMARY KEY, seen_at TEXT NOT NULL)")
+    db.execute(
+        "CREATE TABLE agent_connections ("
+        " instance_id TEXT NOT NULL, agent_id TEXT NOT NULL REFERENCES agents (id),"
+        " connections INTEGER NOT NULL CHECK (connections >= 0),"
+        " PRIMARY KEY (instance_id, agent_id))"
+    )
+    db.execute(
+        "INSERT INTO server_instances (id, seen_at) SELECT ?, ?"
+        " WHERE EXISTS (SELECT 1 FROM agents WHERE connections > 0)",
+        [UPGRADED_INSTANCE, "1970-01-01T00:00:00.000Z"],
+    )
+    db.execute(
+        "INSERT INTO agent_connections (instance_id, agent_id, connections)"
+        " SELECT ?, id, connections FROM agents WHERE connections > 0",
+        [UPGRADED_INSTANCE],
+    )
+
+
+# The owner of connections counted before schema 2.
+UPGRADED_INSTANCE = "before-schema-2"
+
+MIGRATIONS: tuple[Migration, ...] = (_v1_create_schema, _v2_count_connections_per_instance)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -24,6 +24,7 @@ import sqlite_utils
 from adapters.sqlite.agents import SqliteAgentRepository
 from adapters.sqlite.conversations import SqliteConversationRepository
 from adapters.sqlite.faqs import SqliteFaqRepository
+from adapters.sqlite.instances import SqliteInstanceRepository
 from adapters.sqlite.messages import SqliteMessageRepository
 from adapters.sqlite.tokens_sessions import (
     SqliteAccessTokenRepository,
@@ -36,6 +37,7 @@ from chatcore.ports import (
     CustomerSessionRepository,
     FaqRepository,
     MessageRepository,
+    ServerInstanceRepository,
     StorageUnavailable,
 )
 
@@ -90,6 +92,7 @@ class SqliteUnitOfWork:
         self.faqs: FaqRepository = SqliteFaqRepository(db)
         self.sessions: CustomerSessionRepository = SqliteCustomerSessionRepository(db)
         self.tokens: AccessTokenRepository = SqliteAccessTokenRepository(db)
+        self.instances: ServerInstanceRepository = SqliteInstanceRepository(db)
 
     def __enter__(self) -> Self:
         if self._write_lock is None:

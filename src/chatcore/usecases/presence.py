@@ -10,6 +10,7 @@ from chatcore import presence as rules
 from chatcore.agents import Agent
 from chatcore.errors import AgentNotFound
 from chatcore.events import AgentPresenceChanged
+from chatcore.ports import StorageUnavailable
 from chatcore.presence import Link, Presence
 from chatcore.usecases._base import Context, Tx, transaction
 
@@ -32,14 +33,26 @@ def _load(tx: Tx, agent_id: str) -> Agent:
     return agent
 
 
-def agent_connected(ctx: Context, agent_id: str) -> Agent:
+class InstanceForgotten(StorageUnavailable):
+    """Another instance gave this one up for dead (it was silent too long): until it
+    registers again and its sockets reconnect, it may count no connection."""
+
+
+def agent_connected(ctx: Context, agent_id: str, *, instance_id: str) -> Agent:
     with transaction(ctx) as tx:
+        # The instance first, then the agent: the lock order of ServerInstanceRepository.
+        if not tx.uow.instances.is_known(instance_id):
+            raise InstanceForgotten("This server was given up for dead; reconnect.")
+        tx.uow.instances.count_connection(instance_id, agent_id)
         return _change_presence(ctx, tx, _load(tx, agent_id), rules.connect)
 
 
-def agent_disconnected(ctx: Context, agent_id: str) -> Agent:
+def agent_disconnected(ctx: Context, agent_id: str, *, instance_id: str) -> Agent | None:
+    """None when the connection was not counted (its instance was given up meanwhile)."""
     now = ctx.clock.now()
     with transaction(ctx) as tx:
+        if not tx.uow.instances.uncount_connection(instance_id, agent_id):
+            return None
         return _change_presence(
             ctx, tx, _load(tx, agent_id), lambda p: rules.disconnect(p, now=now)
         )
@@ -73,17 +86,50 @@ def _grace_over(agent: Agent, now: datetime, grace: timedelta) -> bool:
     return deadline is not None and deadline <= now
 
 
-def forget_connections(ctx: Context) -> list[Agent]:
-    """At start-up: connections counted by a process that is gone are gone too.
+def instance_alive(ctx: Context, instance_id: str) -> bool:
+    """A server instance says it still lives (at start-up, then on a timer).
 
-    Every agent still counted as connected goes through the grace period from
-    now, as if its connections had just dropped: a crash never leaves an agent
-    online for ever. (One process owns the counts; several instances sharing a
-    database need their counts kept per instance.)
+    False when it was not known: new, or given up for dead by another instance
+    after a silence, its counts already let go. Either way it is known from here
+    on; one that was given up must have its sockets reconnect to count again.
+    """
+    with transaction(ctx) as tx:
+        return tx.uow.instances.beat(instance_id, now=ctx.clock.now())
+
+
+def forget_silent_instances(
+    ctx: Context, *, silent_for: timedelta, keep: str | None = None
+) -> list[Agent]:
+    """Let go of the connections of every instance silent for ``silent_for`` or more
+    (but ``keep``, the caller's own).
+
+    Their agents go through the grace period from now, as if those connections had
+    just dropped: a crash never leaves an agent online for ever, and an agent also
+    connected through a live instance stays online. Several instances may run this
+    at once: each instance is forgotten by whichever gets to it first.
     """
     now = ctx.clock.now()
+    with transaction(ctx, write=False) as tx:
+        silent = tx.uow.instances.silent_since(now - silent_for)
+    changed: list[Agent] = []
+    for instance_id in silent:
+        if instance_id != keep:
+            changed.extend(_forget(ctx, instance_id, now=now))
+    return changed
+
+
+def instance_stopped(ctx: Context, instance_id: str) -> list[Agent]:
+    """A clean stop: whatever the instance still counted goes, and the instance too."""
+    return _forget(ctx, instance_id, now=ctx.clock.now())
+
+
+def _forget(ctx: Context, instance_id: str, *, now: datetime) -> list[Agent]:
+    changed = []
     with transaction(ctx) as tx:
-        return [
-            _change_presence(ctx, tx, agent, lambda p: rules.disconnect_all(p, now=now))
-            for agent in tx.uow.agents.with_link(Link.LIVE)
-        ]
+        held = tx.uow.instances.forget(instance_id)
+        for agent_id in sorted(held):
+            agent = tx.uow.agents.get(agent_id)
+            if agent is not None:
+                leave = partial(rules.disconnect_many, count=held[agent_id], now=now)
+                changed.append(_change_presence(ctx, tx, agent, leave))
+    return changed
