@@ -7,6 +7,7 @@ them go through the grace period, as servers always did at start-up.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,7 +19,6 @@ from adapters import postgres, sqlite
 from adapters.postgres import migrations as postgres_migrations
 from adapters.sqlite import migrations as sqlite_migrations
 from chatcore.agents import Agent
-from chatcore.ports import UnitOfWorkFactory
 from chatcore.presence import Link, Presence, PresenceStatus
 
 LIVE = Presence(chosen=PresenceStatus.ONLINE, link=Link.LIVE, connections=2)
@@ -27,13 +27,16 @@ IN_1971 = datetime(1971, 1, 1, tzinfo=UTC)  # the old instance was last heard fr
 FAR_FUTURE = datetime(2100, 1, 1, tzinfo=UTC)
 
 
+Store = sqlite.SqliteDatabase | postgres.PostgresDatabase
+
+
 def written_at_version_1(
-    monkeypatch: pytest.MonkeyPatch, module: object, open_store: object
+    monkeypatch: pytest.MonkeyPatch, module: object, open_store: Callable[[], Store]
 ) -> tuple[Agent, Agent]:
     """Two agents stored by a chatcore that knew schema 1 only: one connected twice."""
     monkeypatch.setattr(module, "MIGRATIONS", module.MIGRATIONS[:1])  # type: ignore[attr-defined]
     monkeypatch.setattr(module, "SCHEMA_VERSION", 1)
-    store = open_store()  # type: ignore[operator]
+    store = open_store()
     connected, idle = make_agent("Connie", presence=LIVE), make_agent("Ida")
     with committed(store.uow) as uow:
         uow.agents.add(connected)
@@ -43,30 +46,22 @@ def written_at_version_1(
     return connected, idle
 
 
-def check_upgraded(uow: UnitOfWorkFactory, connected: Agent) -> None:
-    with uow(write=False) as unit:
-        assert unit.instances.silent_since(IN_1971) == [OLD]
-    with committed(uow) as unit:
-        assert unit.instances.forget(OLD) == {connected.id: 2}
-
-
-def test_sqlite_counts_from_before_belong_to_an_instance_long_silent(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def check_upgrade(
+    monkeypatch: pytest.MonkeyPatch, module: object, open_store: Callable[[], Store]
 ) -> None:
-    path = tmp_path / "old.db"
-    connected, _ = written_at_version_1(
-        monkeypatch, sqlite_migrations, lambda: sqlite.SqliteDatabase(path)
-    )
-    store = sqlite.SqliteDatabase(path)
+    connected, _ = written_at_version_1(monkeypatch, module, open_store)
+    store = open_store()
     try:
         assert store.schema_version == 2
-        check_upgraded(store.uow, connected)
+        with store.uow(write=False) as unit:
+            assert unit.instances.silent_since(IN_1971) == [OLD]
+        with committed(store.uow) as unit:
+            assert unit.instances.forget(OLD) == {connected.id: 2}
     finally:
         store.close()
 
 
-def test_sqlite_a_fresh_file_has_no_instance(tmp_path: Path) -> None:
-    store = sqlite.SqliteDatabase(tmp_path / "new.db")
+def check_fresh(store: Store) -> None:
     try:
         with store.uow(write=False) as unit:
             assert unit.instances.silent_since(FAR_FUTURE) == []
@@ -74,24 +69,24 @@ def test_sqlite_a_fresh_file_has_no_instance(tmp_path: Path) -> None:
         store.close()
 
 
+def test_sqlite_counts_from_before_belong_to_an_instance_long_silent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "old.db"
+    check_upgrade(monkeypatch, sqlite_migrations, lambda: sqlite.SqliteDatabase(path))
+
+
+def test_sqlite_a_fresh_file_has_no_instance(tmp_path: Path) -> None:
+    check_fresh(sqlite.SqliteDatabase(tmp_path / "new.db"))
+
+
 class TestPostgresUpgrade(PostgresFixtures):
     def test_counts_from_before_belong_to_an_instance_long_silent(
         self, postgres_url: str, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        connected, _ = written_at_version_1(
+        check_upgrade(
             monkeypatch, postgres_migrations, lambda: postgres.PostgresDatabase(postgres_url)
         )
-        store = postgres.PostgresDatabase(postgres_url)
-        try:
-            assert store.schema_version == 2
-            check_upgraded(store.uow, connected)
-        finally:
-            store.close()
 
     def test_a_fresh_database_has_no_instance(self, postgres_url: str) -> None:
-        store = postgres.PostgresDatabase(postgres_url)
-        try:
-            with store.uow(write=False) as unit:
-                assert unit.instances.silent_since(FAR_FUTURE) == []
-        finally:
-            store.close()
+        check_fresh(postgres.PostgresDatabase(postgres_url))
