@@ -7,11 +7,20 @@ scheduled send. Every socket checks each conversation's ``seq`` for duplicates
 and reordering; a message whose POST succeeded but that never arrived within
 the grace period is lost. After the delivery rates it climbs the saturation
 ladder (ladder.py) with the same phases.
+
+Two servers (measure_scaleout.py): with ``agent_url`` / ``agent_ws_url`` in the
+config, the agents log in, hold their sockets and post on that one, the customers
+on ``url``; each server has its own pool of keep-alive connections. ``agent_pid``
+is the second server's process, ``watch`` more processes by label (Redis, say)
+and ``postgresql`` the database whose backends to count: their CPU is reported
+beside the server's, as ``<label>_cpu_pct`` and ``<label>_cpu_sending_pct``.
+Without these keys it runs exactly as against one server.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import json
 import time
@@ -20,16 +29,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import psycopg
 from delivery_setup import Lane, setup_chatcore, setup_relay
 from http_pool import HttpPool
 from ladder import climb, held, saturation
 from stats import cdf_points, summarize
-from usage import Usage, server_cpu
+from usage import Others, Usage, server_cpu
 from websockets.asyncio.client import ClientConnection, connect
 
 POOL_CONNECTIONS = 100
 WARMUP_SECONDS = 1.0
 LEAD_SECONDS = 0.2  # from scheduling a phase to its first send
+AGENT_SERVER = "agent_server"  # the second server's label in the CPU figures
 
 
 @dataclass(slots=True)
@@ -56,6 +67,10 @@ class Generator:
     client: httpx.AsyncClient  # setup only
     pool: HttpPool  # the timed posts
     relay: bool
+    # The agents' side: the same client and pool as above, unless a second server.
+    agent_client: httpx.AsyncClient
+    agent_pool: HttpPool
+    database: psycopg.Connection[tuple[Any, ...]] | None = None  # to find its backends
     lanes: list[Lane] = field(default_factory=list)
     sockets: list[ClientConnection] = field(default_factory=list)
     socket_urls: list[str] = field(default_factory=list)
@@ -68,6 +83,7 @@ class Generator:
     out_of_order: int = 0
     closed_sockets: int = 0
     first_close: str | None = None
+    disorders: list[str] = field(default_factory=list)  # each out-of-order arrival, said
 
     def observe(self, sock: int, conversation: str, seq: int) -> None:
         key = (sock, conversation)
@@ -78,6 +94,11 @@ class Generator:
         seen.add(seq)
         if seq <= self.last_seq.get(key, 0):
             self.out_of_order += 1
+            role = "customer" if "role=customer" in self.socket_urls[sock] else "agent"
+            self.disorders.append(
+                f"{role} socket {sock}, conversation {conversation}: seq {seq} after "
+                f"{self.last_seq[key]}"
+            )
         else:
             self.last_seq[key] = seq
 
@@ -139,12 +160,32 @@ class Generator:
 
     # -- one phase at one rate
 
+    def pools(self) -> list[HttpPool]:
+        return [self.pool] if self.agent_pool is self.pool else [self.pool, self.agent_pool]
+
+    def watched(self) -> dict[str, list[int]]:
+        """The other processes whose CPU a phase reads, by label (none against one server
+        on SQLite): the agents' server, PostgreSQL's backends of the database, Redis."""
+        extra: dict[str, list[int]] = self.config.get("watch", {})
+        watch = {label: [int(pid) for pid in pids] for label, pids in extra.items()}
+        if self.config.get("agent_pid"):
+            watch[AGENT_SERVER] = [int(self.config["agent_pid"])]
+        if self.database is not None:
+            rows = self.database.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s",
+                (self.config["postgresql"]["database"],),
+            ).fetchall()
+            watch["postgresql"] = [int(row[0]) for row in rows]
+        return watch
+
     async def send(self, body: str, sent: Sent, lane: Lane) -> None:
         sent.started = time.perf_counter()
         path, headers = lane.customer_post if sent.to_agent else lane.agent_post
         payload = {"to": lane.id, "body": body} if self.relay else {"body": body}
+        # A customer's post goes to the customers' server, an agent's to the agents'.
+        pool = self.pool if sent.to_agent else self.agent_pool
         try:
-            status = (await self.pool.post(path, payload, headers)).status
+            status = (await pool.post(path, payload, headers)).status
         except (OSError, asyncio.IncompleteReadError, ValueError):
             sent.failed = True
             return
@@ -170,7 +211,11 @@ class Generator:
         n = len(self.lanes)
         reopened = await self.reconnect()
         dup0, ooo0, closed0 = self.duplicated, self.out_of_order, self.closed_sockets
+        disorders0 = len(self.disorders)
         pid = int(self.config["pid"])
+        watched = self.watched()
+        waits = (AGENT_SERVER,) if AGENT_SERVER in watched else ()
+        others0 = others_offered = Others.now(watched, waits) if watched else None
         cpu0, own0 = server_cpu(pid), time.process_time()
         offered = Usage.now(pid)
         begin = time.perf_counter() + LEAD_SECONDS
@@ -183,6 +228,8 @@ class Generator:
                 await asyncio.sleep(delay)
             if i == 0:  # while the load is offered, apart from the drain after it
                 offered = Usage.now(pid)
+                if watched:
+                    others_offered = Others.now(watched, waits)
             lane = self.lanes[i % n]
             to_agent = (i // n) % 2 == 0
             sent = Sent(
@@ -195,9 +242,11 @@ class Generator:
             tasks.append(asyncio.create_task(self.send(body, sent, lane)))
         sending_ended = time.perf_counter()
         sending = Usage.now(pid).since(offered)
+        if others_offered is not None:
+            sending |= Others.now(watched, waits).since(others_offered, "_sending_pct")
         deadline = max(sending_ended, begin + seconds) + grace
         _, late = await asyncio.wait(tasks, timeout=max(0.0, deadline - time.perf_counter()))
-        never_sent = self.pool.drop_queued()
+        never_sent = sum(pool.drop_queued() for pool in self.pools())
         for task in late:
             task.cancel()
         await asyncio.gather(*late, return_exceptions=True)
@@ -210,6 +259,7 @@ class Generator:
             await asyncio.sleep(0.01)
         wall = time.perf_counter() - begin
         cpu1, own = server_cpu(pid), time.process_time() - own0
+        others = {} if others0 is None else Others.now(watched, waits).since(others0, "_pct")
         for body in phase:
             del self.inflight[body]
 
@@ -240,6 +290,7 @@ class Generator:
             "send_lag_p99_ms": summarize([s.started - s.scheduled for s in sent_all])["p99_ms"],
             "server_cpu_pct": round(100 * (cpu1 - cpu0) / wall, 1) if wall > 0 else None,
             "generator_cpu_pct": round(100 * own / wall, 1) if wall > 0 else None,
+            **others,
             # While sending only (a failed step's drain would water these down), and
             # how long each waited for a core then: other work on the machine.
             **sending,
@@ -247,6 +298,13 @@ class Generator:
         }
         if self.first_close and (result["sockets_closed"] or reopened):
             result["first_close"] = self.first_close
+        if len(self.disorders) > disorders0:  # which sockets, and the first few
+            disorders = self.disorders[disorders0:]
+            result["out_of_order_on"] = {
+                role: sum(1 for d in disorders if d.startswith(role))
+                for role in ("customer", "agent")
+            }
+            result["first_out_of_order"] = disorders[:5]
         return result
 
 
@@ -256,10 +314,35 @@ async def generate(config: dict[str, Any]) -> dict[str, Any]:
         max_connections=POOL_CONNECTIONS, max_keepalive_connections=POOL_CONNECTIONS
     )
     timeout = httpx.Timeout(60.0, pool=None)
-    async with httpx.AsyncClient(base_url=config["url"], limits=limits, timeout=timeout) as client:
+    agent_url = config.get("agent_url") or config["url"]
+    async with contextlib.AsyncExitStack() as stack:
+        client = await stack.enter_async_context(
+            httpx.AsyncClient(base_url=config["url"], limits=limits, timeout=timeout)
+        )
         pool = HttpPool(config["url"], POOL_CONNECTIONS)
         await pool.start()
-        gen = Generator(config=config, client=client, pool=pool, relay=relay)
+        stack.push_async_callback(pool.close)
+        agent_client, agent_pool = client, pool
+        if agent_url != config["url"]:  # a second server for the agents: its own pool
+            agent_client = await stack.enter_async_context(
+                httpx.AsyncClient(base_url=agent_url, limits=limits, timeout=timeout)
+            )
+            agent_pool = HttpPool(agent_url, POOL_CONNECTIONS)
+            await agent_pool.start()
+            stack.push_async_callback(agent_pool.close)
+        database = None
+        if config.get("postgresql"):
+            database = psycopg.connect(config["postgresql"]["url"], autocommit=True)
+            stack.callback(database.close)
+        gen = Generator(
+            config=config,
+            client=client,
+            pool=pool,
+            relay=relay,
+            agent_client=agent_client,
+            agent_pool=agent_pool,
+            database=database,
+        )
         began = time.perf_counter()
         await (setup_relay(gen) if relay else setup_chatcore(gen))
         setup_seconds = time.perf_counter() - began
@@ -285,8 +368,7 @@ async def generate(config: dict[str, Any]) -> dict[str, Any]:
             task.cancel()
         await asyncio.gather(*gen.readers, return_exceptions=True)
         await asyncio.gather(*(sock.close() for sock in gen.sockets), return_exceptions=True)
-        await pool.close()
-    return {
+    result = {
         "conversations": len(gen.lanes),
         "agents": config["agents"],
         "sockets": len(gen.sockets),
@@ -295,6 +377,9 @@ async def generate(config: dict[str, Any]) -> dict[str, Any]:
         "rates": measured,
         "saturation": saturation(steps, failed_at, config),
     }
+    if agent_pool is not pool:
+        result["servers"] = {"customers": config["url"], "agents": agent_url}
+    return result
 
 
 def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

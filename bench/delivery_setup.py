@@ -2,8 +2,10 @@
 
 Against chatcore: an admin and the agents registered and online, each agent on
 one socket; then every conversation started by a customer, escalated to an
-agent, and its customer's socket opened. Against the bare relay: one id per
-lane, the "agent" sockets following N/agents ids each, a "customer" socket one.
+agent, and its customer's socket opened. With a second server (``agent_url``),
+the agents' side is set up there and the customers' on ``url``. Against the
+bare relay: one id per lane, the "agent" sockets following N/agents ids each, a
+"customer" socket one.
 """
 
 from __future__ import annotations
@@ -49,7 +51,8 @@ async def setup_relay(gen: Generator) -> None:
 
 async def setup_chatcore(gen: Generator) -> None:
     n, agents, ws = gen.config["conversations"], gen.config["agents"], gen.config["ws_url"]
-    client = gen.client
+    agent_ws = gen.config.get("agent_ws_url") or ws
+    client, agent_client = gen.client, gen.agent_client
 
     async def ok(response: httpx.Response) -> dict[str, Any]:
         if response.status_code >= 300:
@@ -58,25 +61,25 @@ async def setup_chatcore(gen: Generator) -> None:
 
     async def login(email: str) -> str:
         body = {"email": email, "password": PASSWORD}
-        answer = await ok(await client.post("/api/v1/agent/auth/login", json=body))
+        answer = await ok(await agent_client.post("/api/v1/agent/auth/login", json=body))
         return str(answer["access_token"])
 
     admin = {"email": "admin@example.com", "password": PASSWORD, "display_name": "Admin"}
-    await ok(await client.post("/api/v1/agent/register", json=admin))
+    await ok(await agent_client.post("/api/v1/agent/register", json=admin))
     admin_auth = {"Authorization": f"Bearer {await login(admin['email'])}"}
     by_agent: dict[str, tuple[int, dict[str, str]]] = {}
     for a in range(agents):
         email = f"agent{a}@example.com"
         person = {"email": email, "password": PASSWORD, "display_name": f"Agent {a}"}
         agent = await ok(
-            await client.post("/api/v1/agent/register", json=person, headers=admin_auth)
+            await agent_client.post("/api/v1/agent/register", json=person, headers=admin_auth)
         )
         token = await login(email)
         auth = {"Authorization": f"Bearer {token}"}
         presence = {"presence": "online"}
-        await ok(await client.post("/api/v1/agent/presence", json=presence, headers=auth))
+        await ok(await agent_client.post("/api/v1/agent/presence", json=presence, headers=auth))
         query = urlencode({"role": "agent", "access_token": token})
-        sock = await gen.open_socket(f"{ws}/api/v1/realtime/ws?{query}", 1)
+        sock = await gen.open_socket(f"{agent_ws}/api/v1/realtime/ws?{query}", 1)
         by_agent[str(agent["id"])] = (sock, auth)
 
     gate = asyncio.Semaphore(SETUP_CONCURRENCY)

@@ -52,8 +52,11 @@ from sizes import QUICK, SIZES, Size
 NAME = "delivery"
 
 
-def load(target: str, server: Server, size: Size) -> dict[str, Any]:
-    """Run the load generator in its own process against ``server``; its JSON result."""
+def load(
+    target: str, server: Server, size: Size, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Run the load generator in its own process against ``server``; its JSON result.
+    ``extra`` goes into the generator's config (a second server: measure_scaleout.py)."""
     ladder = size.relay_ladder if target == "relay" else size.chatcore_ladder
     config = {
         "target": target,
@@ -68,6 +71,7 @@ def load(target: str, server: Server, size: Size) -> dict[str, Any]:
         "resolution": ladder.resolution,
         "saturation_seconds": size.saturation_seconds,
         "grace_seconds": size.grace_seconds,
+        **(extra or {}),
     }
     budget = 120 + len(size.delivery_rates) * (size.delivery_seconds + size.grace_seconds) * 2
     budget += max_steps(ladder) * (size.saturation_seconds + size.grace_seconds) * 2

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/run.py [--tiny | --full] [--only NAME ...] [--out DIR] [--publish]
 
-QUICK by default (``make bench``, under three minutes on two cores); ``--tiny``
+QUICK by default (``make bench``, about four minutes on two cores); ``--tiny``
 is what ``make test`` runs so the harness cannot rot; ``--full`` runs longer.
 Each measurement is a module ``bench/measure_<name>.py`` with ``NAME`` and
 ``run(size) -> dict``; one that is missing is skipped with a note, one that
@@ -50,6 +50,7 @@ __all__ = ["BEGIN_MARK", "END_MARK", "main", "publish"]
 # In this order; a module not (yet) present is skipped with a note.
 MEASUREMENTS = (
     "measure_delivery",
+    "measure_scaleout",
     "measure_idle",
     "measure_fanout",
     "measure_history",

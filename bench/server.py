@@ -68,10 +68,15 @@ def _running(
 
 @contextmanager
 def chatcore_server(
-    *, env_extra: dict[str, str] | None = None, database: str | Path | None = None
+    *,
+    env_extra: dict[str, str] | None = None,
+    database: str | Path | None = None,
+    log: Path | None = None,
 ) -> Iterator[Server]:
     """``chatcore serve``: rate limits off, bcrypt at 4 rounds, a temporary database
-    unless ``database`` names one (a seeded file, say). ``env_extra`` wins over all."""
+    unless ``database`` names one (a seeded file, say, or a ``postgresql://`` URL).
+    ``env_extra`` wins over all. The log goes to ``log`` if given (to be read after
+    the server has stopped), else beside the temporary database."""
     with tempfile.TemporaryDirectory(prefix="chatcore-bench-") as scratch:
         port = free_port()
         env = {
@@ -83,7 +88,8 @@ def chatcore_server(
             "CHATCORE_PORT": str(port),
             **(env_extra or {}),
         }
-        with _running([CHATCORE, "serve"], env, port, Path(scratch) / "server.log") as server:
+        log_path = log or Path(scratch) / "server.log"
+        with _running([CHATCORE, "serve"], env, port, log_path) as server:
             yield server
 
 

@@ -26,6 +26,8 @@ class Ladder:
 class Size:
     name: str
     # measure_delivery: customer POST -> agent socket and agent POST -> customer socket.
+    # measure_scaleout sends the same traffic (these fields and chatcore_ladder, with
+    # saturation_seconds and grace_seconds) to PostgreSQL, one process and two instances.
     delivery_conversations: int
     delivery_agents: int
     delivery_rates: tuple[int, ...]  # messages per second, open-loop

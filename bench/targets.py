@@ -4,6 +4,10 @@
 comes from, what it should be, how to find the figure in ``run.py``'s results
 (a dict by measurement name) and whether the figure meets it. ``target_rows``
 turns results into that table's rows, which the report keeps in latest.json.
+
+Some rows are reported with no target (scale-out: PostgreSQL and two instances):
+the figure stands in the table for reading beside the others, and *met?* says
+"no target" rather than yes or no.
 """
 
 from __future__ import annotations
@@ -42,9 +46,11 @@ def find_number(value: Any, names: tuple[str, ...]) -> Number | None:
     return None
 
 
-def delivery_at(results: dict[str, Any], target: str, rate: float) -> dict[str, Any] | None:
+def delivery_at(
+    results: dict[str, Any], target: str, rate: float, measurement: str = "delivery"
+) -> dict[str, Any] | None:
     """The delivery phase of ``target`` at ``rate``, or the measured rate closest to it."""
-    rates = dig(results, "delivery", target, "rates") or []
+    rates = dig(results, measurement, target, "rates") or []
     if not rates:
         return None
     return dict(min(rates, key=lambda r: abs(float(r["rate"]) - rate)))
@@ -56,7 +62,7 @@ class Target:
     measurement: str
     target: str
     value: Callable[[dict[str, Any]], Number | None]
-    met: Callable[[Number], bool]
+    met: Callable[[Number], bool] | None  # None: reported, with no target
     unit: str = ""
     label: Callable[[dict[str, Any]], str] | None = None  # the metric, once measured
 
@@ -89,6 +95,33 @@ def _ratio(results: dict[str, Any]) -> Number | None:
     if not mine or not theirs or not mine.get("p50_ms") or not theirs.get("p50_ms"):
         return None
     return round(float(mine["p50_ms"]) / float(theirs["p50_ms"]), 2)
+
+
+def _two_instances(key: str) -> Callable[[dict[str, Any]], Number | None]:
+    def value(results: dict[str, Any]) -> Number | None:
+        phase = delivery_at(results, "two_instances", 500, "scaleout")
+        return None if phase is None else phase.get(key)
+
+    return value
+
+
+def _two_instances_label(what: str) -> Callable[[dict[str, Any]], str]:
+    def label(results: dict[str, Any]) -> str:
+        phase = delivery_at(results, "two_instances", 500, "scaleout")
+        at = f" at {phase['rate']:g}/s" if phase else " at 500/s"
+        return f"two instances (PostgreSQL + Redis): delivery {what}{at}"
+
+    return label
+
+
+def _scaleout_faults(results: dict[str, Any]) -> Number | None:
+    phases = [
+        *(dig(results, "scaleout", "postgresql", "rates") or []),
+        *(dig(results, "scaleout", "two_instances", "rates") or []),
+    ]
+    if not phases:
+        return None
+    return sum(int(p["lost"] + p["duplicated"] + p["out_of_order"]) for p in phases)
 
 
 def _idle(names: tuple[str, ...]) -> Callable[[dict[str, Any]], Number | None]:
@@ -183,6 +216,48 @@ TARGETS = (
         lambda r: dig(r, "escalation", "load_spread"),
         lambda v: v <= 1,
     ),
+    # Scale-out: reported beside the figures above, with no target of their own.
+    Target(
+        "two instances (PostgreSQL + Redis): delivery p50",
+        "scaleout",
+        "no target",
+        _two_instances("p50_ms"),
+        None,
+        " ms",
+        _two_instances_label("p50"),
+    ),
+    Target(
+        "two instances (PostgreSQL + Redis): delivery p99",
+        "scaleout",
+        "no target",
+        _two_instances("p99_ms"),
+        None,
+        " ms",
+        _two_instances_label("p99"),
+    ),
+    Target(
+        "scale-out lost + duplicated + out of order (all rates, both setups)",
+        "scaleout",
+        "no target",
+        _scaleout_faults,
+        None,
+    ),
+    Target(
+        "saturation, PostgreSQL, one process",
+        "scaleout",
+        "no target",
+        lambda r: dig(r, "scaleout", "postgresql", "saturation", "highest_rate"),
+        None,
+        " msg/s",
+    ),
+    Target(
+        "saturation, two instances (PostgreSQL + Redis)",
+        "scaleout",
+        "no target",
+        lambda r: dig(r, "scaleout", "two_instances", "saturation", "highest_rate"),
+        None,
+        " msg/s",
+    ),
 )
 
 
@@ -197,7 +272,7 @@ def target_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
                 "value": value,
                 "unit": target.unit,
                 "target": target.target,
-                "met": None if value is None else bool(target.met(value)),
+                "met": None if value is None or target.met is None else bool(target.met(value)),
             }
         )
     return rows

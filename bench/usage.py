@@ -68,3 +68,69 @@ class Usage:
             "server_waited_pct": waited(self.server_waited, start.server_waited),
             "generator_waited_pct": waited(self.generator_waited, start.generator_waited),
         }
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine has spent not idle, over all its cores (/proc/stat)."""
+    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    # guest and guest_nice (fields 8, 9) are already inside user and nice.
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_by_pid(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds of each of ``pids`` still running (one gone is left out)."""
+    seconds = {}
+    for pid in pids:
+        try:
+            seconds[pid] = server_cpu(pid)
+        except (OSError, IndexError, ValueError):
+            continue
+    return seconds
+
+
+@dataclass(frozen=True)
+class Others:
+    """CPU of the processes besides the server and the generator that a phase keeps
+    busy, by label: a second server instance, PostgreSQL's backends, Redis; and the
+    whole machine's, so that what none of them used (other work) shows as well.
+
+    Counted per process between two readings: one that started or ended in between
+    (a database backend opened or closed by the server's pool) is left out, so the
+    figure is a floor.
+    """
+
+    at: float
+    cpu: dict[str, dict[int, float]]
+    waited: dict[str, float | None]
+    machine: float
+
+    @classmethod
+    def now(cls, watched: dict[str, list[int]], waits: tuple[str, ...] = ()) -> Others:
+        """``waits``: the labels (each one process) whose run-queue time is read too."""
+        return cls(
+            at=time.perf_counter(),
+            cpu={label: cpu_by_pid(pids) for label, pids in watched.items()},
+            waited={label: waited_for_a_core(watched[label][0]) for label in waits},
+            machine=machine_busy(),
+        )
+
+    def since(self, start: Others, suffix: str) -> dict[str, float | None]:
+        """``<label>_cpu<suffix>``, % of one core over the time from ``start``, and
+        ``machine_cpu<suffix>`` (every core's busy time, so up to 100 × cores); with the
+        ``_sending_pct`` suffix also ``<label>_waited_pct`` for the labels in ``waits``."""
+        window = self.at - start.at
+        out: dict[str, float | None] = {
+            f"machine_cpu{suffix}": percent(self.machine - start.machine, window)
+        }
+        for label, now in self.cpu.items():
+            then = start.cpu.get(label, {})
+            used = sum(now[pid] - then[pid] for pid in now if pid in then)
+            out[f"{label}_cpu{suffix}"] = percent(used, window)
+        if suffix == "_sending_pct":
+            for label, waited in self.waited.items():
+                before = start.waited.get(label)
+                out[f"{label}_waited_pct"] = (
+                    None if waited is None or before is None else percent(waited - before, window)
+                )
+        return out

@@ -4,8 +4,9 @@ Not a benchmark: no timing is asserted. It checks that ``bench/run.py --tiny``
 finishes, that every measurement present wrote its section with numbers, that
 delivery lost, duplicated and out-of-order counts are zero, that the idle
 measurement's memory samples and both pictures are there, that each saturation
-ladder says what stopped it, and that ``--publish`` puts the table and pictures
-into docs/ (a temporary one here).
+ladder says what stopped it, that the scale-out section has PostgreSQL and two
+instances side by side with SQLite, and that ``--publish`` puts the table and
+pictures into docs/ (a temporary one here).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ RUN = ROOT / "bench" / "run.py"
 # Module under bench/ -> the section it writes into latest.json.
 SECTIONS = {
     "measure_delivery": "delivery",
+    "measure_scaleout": "scaleout",
     "measure_idle": "idle",
     "measure_fanout": "fanout",
     "measure_history": "history",
@@ -32,7 +34,8 @@ SECTIONS = {
 }
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PICTURES = ("delivery-cdf.png", "idle-memory.png")
-LIMITS = {"server", "generator", "server and generator", "machine", "ladder"}
+LIMITS = {"server", "generator", "server and generator", "machine", "cores", "ladder"}
+SCALEOUT_MODES = ("postgresql", "two_instances")
 
 
 def numbers(value: Any) -> list[float]:
@@ -150,6 +153,51 @@ def test_each_saturation_ladder_says_what_stopped_it(tiny: tuple[Path, dict[str,
                 assert key in step, (key, step)
 
 
+def test_scaleout_puts_postgresql_and_two_instances_beside_sqlite(
+    tiny: tuple[Path, dict[str, Any]],
+) -> None:
+    """Shape only: both setups measured at every delivery rate, faults counted, each
+    ladder with a verdict, the server logs read, the section in latest.md."""
+    out, report = tiny
+    scaleout = report["results"]["scaleout"]
+    delivery_rates = [p["rate"] for p in report["results"]["delivery"]["chatcore"]["rates"]]
+    for mode in SCALEOUT_MODES:
+        part = scaleout[mode]
+        assert [p["rate"] for p in part["rates"]] == delivery_rates, mode
+        for phase in part["rates"] + part["saturation"]["steps"]:
+            for key in ("lost", "duplicated", "out_of_order", "post_errors"):
+                assert isinstance(phase[key], int), (mode, phase["rate"], key)
+            assert isinstance(phase["postgresql_cpu_pct"], int | float), (mode, phase["rate"])
+            assert isinstance(phase["machine_cpu_sending_pct"], int | float), (mode, phase)
+        for phase in part["rates"]:
+            assert phase["delivered"] > 0, (mode, phase["rate"])
+            for key in ("p50_ms", "p99_ms", "max_ms"):
+                assert isinstance(phase[key], int | float), (mode, phase["rate"], key)
+        saturation = part["saturation"]
+        assert saturation["limited_by"] in LIMITS, (mode, saturation["limited_by"])
+        assert saturation["limit_reason"]
+        assert scaleout["saturation"][mode]["limited_by"] == saturation["limited_by"]
+        held = [s["rate"] for s in saturation["steps"] if s["held"]]
+        assert saturation["highest_rate"] == (max(held) if held else None)
+        for found in part["server_logs"].values():
+            assert isinstance(found["unusual_lines"], int)
+            assert isinstance(found["http_5xx"], int)
+
+    two = scaleout["two_instances"]
+    assert two["servers"]["customers"] != two["servers"]["agents"], "one server, not two"
+    assert set(two["server_logs"]) == {"customers (A)", "agents (B)"}
+    for phase in two["rates"]:  # the agents' instance is timed as well
+        assert isinstance(phase["agent_server_cpu_pct"], int | float), phase["rate"]
+    assert "servers" not in scaleout["postgresql"]
+    assert [row["rate"] for row in scaleout["side_by_side"]] == delivery_rates
+
+    text = (out / "latest.md").read_text()
+    assert "Scale-out: PostgreSQL and two instances" in text
+    assert "| rate/s | SQLite, one process | PostgreSQL, one process | two instances" in text
+    for label in ("PostgreSQL, one process", "two instances (PostgreSQL + Redis)"):
+        assert f"Saturation, {label}:" in text, label
+
+
 def test_publish_copies_the_table_and_pictures_into_docs(
     tiny: tuple[Path, dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -173,6 +221,7 @@ def test_publish_copies_the_table_and_pictures_into_docs(
     assert doc.startswith("# Benchmarks\n\nHow to read them.\n")
     assert doc.count(run.BEGIN_MARK) == doc.count(run.END_MARK) == 1
     assert "| metric | value | target | met? |" in doc
+    assert "Scale-out: PostgreSQL and two instances" in doc
     for name in PICTURES:  # the links now reach into the folder
         assert f"](benchmarks/{name})" in doc
         assert f"]({name})" not in doc
