@@ -26,7 +26,9 @@ class PostgresConversationRepository:
 
     def get(self, conversation_id: str) -> Conversation | None:
         # In a write unit the row stays locked until the unit ends: whoever reads a
-        # conversation to change it (append with the next seq, assign) is alone with it.
+        # conversation to change it (append with the next seq, assign) is alone with it,
+        # and stays first in line until its events are out.
+        self._txn.hold_publish_order(conversation_id)
         row = self._txn.one(
             f"SELECT * FROM conversations WHERE id = %s{self._txn.for_update}", [conversation_id]
         )

@@ -12,9 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import psycopg
-from psycopg_pool import ConnectionPool
 
-from adapters.postgres.connections import Connection, open_pool, unavailable_on_failure
+from adapters.postgres.connections import Connections, unavailable_on_failure
 from adapters.postgres.migrations import migrate, schema_version
 from adapters.postgres.sql import Txn
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
@@ -33,7 +32,8 @@ class PostgresDatabase:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._pool: ConnectionPool[Connection] = open_pool(url)
+        self._connections = Connections(url)
+        self._pool = self._connections.pool
         self._closed = False
         try:
             with unavailable_on_failure(), self._pool.connection() as conn:
@@ -46,7 +46,7 @@ class PostgresDatabase:
         """A unit of work: ``write`` takes row locks as it goes, a read unit takes none."""
         if self._closed:
             raise psycopg.ProgrammingError("the database is closed")
-        return PostgresUnitOfWork(self._pool, write=write)
+        return PostgresUnitOfWork(self._connections, write=write)
 
     @property
     def schema_version(self) -> int:
@@ -67,7 +67,7 @@ class PostgresDatabase:
         if self._closed:
             return
         self._closed = True
-        self._pool.close()
+        self._connections.close()
 
 
 if TYPE_CHECKING:

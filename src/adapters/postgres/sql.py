@@ -15,11 +15,18 @@ from adapters.postgres.connections import Connection, unavailable_on_failure
 Params = Sequence[Any] | Mapping[str, Any]
 
 
+# The first key of the two-key advisory locks that keep a conversation's events in
+# commit order (two-key locks never collide with the one-key locks of migrations).
+PUBLISH_ORDER = 0x63686F72  # "chor"
+
+
 class Txn:
     def __init__(self, conn: Connection, *, write: bool) -> None:
         self.conn = conn
         self.write = write
         self.agents_locked = False
+        # Conversations whose publish order this unit holds (see hold_publish_order).
+        self.holds_publish_order = False
         # Agent rows as this unit read them, by id: save() writes only what changed
         # since, and only if nobody else changed it meanwhile (see agents.py).
         self.agents_read: dict[str, dict[str, Any]] = {}
@@ -36,6 +43,19 @@ class Txn:
         """Execute; the number of rows it touched."""
         with unavailable_on_failure():
             return self.conn.execute(sql, params).rowcount
+
+    def hold_publish_order(self, conversation_id: str) -> None:
+        """Keep the conversation's next writer waiting until this unit has published.
+
+        The row lock ends at COMMIT, but the events go out after it: without this, the
+        next message's unit (on any instance) could commit and publish seq N+1 before
+        this one publishes N, and every socket would see them out of order. A session
+        advisory lock outlives the COMMIT; the unit lets it go when it is left, after
+        the use case published. Taken before the row lock, by every writer alike.
+        """
+        if self.write:
+            self.run("SELECT pg_advisory_lock(%s, hashtext(%s))", [PUBLISH_ORDER, conversation_id])
+            self.holds_publish_order = True
 
     def lock_agents(self) -> None:
         """The sweep: every agent row, in id order, once per write unit (unit_of_work.py)."""

@@ -27,6 +27,12 @@ from its single writer comes here from row locks, under one rule:
   Token purges skip locked rows. Registration serializes on an advisory lock taken
   first. Should a cycle ever form, PostgreSQL breaks it and the loser gets a 503.
 
+Events go out in commit order per conversation: a write unit that reads a
+conversation to change it first takes a session advisory lock on it, which
+outlives the COMMIT and is let go only when the unit is left, after the use case
+published (``Txn.hold_publish_order``). SQLite gets the same from holding its
+write lock past the commit.
+
 A read unit is a READ ONLY, REPEATABLE READ transaction: one snapshot for all its
 statements (as SQLite's read units have), no locks, never waited on by writers.
 """
@@ -39,10 +45,9 @@ from typing import Self
 
 import psycopg
 from psycopg import pq
-from psycopg_pool import ConnectionPool
 
 from adapters.postgres.agents import PostgresAgentRepository
-from adapters.postgres.connections import Connection, unavailable_on_failure
+from adapters.postgres.connections import Connection, Connections, unavailable_on_failure
 from adapters.postgres.conversations import PostgresConversationRepository
 from adapters.postgres.faqs import PostgresFaqRepository
 from adapters.postgres.instances import PostgresInstanceRepository
@@ -78,8 +83,8 @@ class PostgresUnitOfWork:
     instances: ServerInstanceRepository
     txn: Txn  # the open transaction, for tests and tools; the use cases see the repositories
 
-    def __init__(self, pool: ConnectionPool[Connection], *, write: bool) -> None:
-        self._pool = pool
+    def __init__(self, connections: Connections, *, write: bool) -> None:
+        self._connections = connections
         self._write = write
         self._conn: Connection | None = None
         self._open = False
@@ -87,14 +92,15 @@ class PostgresUnitOfWork:
     def __enter__(self) -> Self:
         if self._conn is not None:
             raise RuntimeError("this unit is already open; units do not nest")
-        with unavailable_on_failure():
-            conn = self._pool.getconn()
+        conn = self._connections.acquire()
         try:
             with unavailable_on_failure():
                 conn.execute(BEGIN_WRITE if self._write else BEGIN_READ)
         except BaseException:
-            self._pool.putconn(conn)
+            self._connections.failed(conn)
+            self._connections.release(conn)
             raise
+        self._connections.answered()
         self._conn, self._open = conn, True
         self.txn = txn = Txn(conn, write=self._write)
         self.conversations = PostgresConversationRepository(txn)
@@ -122,11 +128,15 @@ class PostgresUnitOfWork:
         conn, self._conn = self._conn, None
         if conn is None:
             return
+        if exc is not None:
+            self._connections.failed(conn)
         try:
             # A failed ROLLBACK means a dead connection: the pool discards it below.
             with contextlib.suppress(psycopg.Error):
                 if conn.info.transaction_status != pq.TransactionStatus.IDLE and not conn.broken:
                     conn.execute("ROLLBACK")
+                if self.txn.holds_publish_order and not conn.broken:
+                    conn.execute("SELECT pg_advisory_unlock_all()")  # the events are out
         finally:
             # Back to the pool whatever happened; it resets or discards what is left.
-            self._pool.putconn(conn)
+            self._connections.release(conn)

@@ -15,6 +15,15 @@ write unit, so it must be quick whatever Redis is doing:
 Dropping is safe because the data is already committed: a client that misses an
 event resyncs by ``seq`` from the snapshot when it reconnects (docs/realtime.md,
 "Order, no loss, and seq"). Every drop is counted and logged at ERROR.
+
+Clients must then be told to reconnect, and a listener coming back after the outage
+is not enough: it may be back before this publisher, which goes on dropping until
+its pause ends, and the sockets that listener just had resync would miss those
+events for good (tests/faults/test_redis_outage.py saw it). So after a drop a timer
+thread sends a ``ResyncNotice`` to every instance (channels.resync_channel) as
+soon as Redis takes it, retrying once per pause (traffic or not: a drop with no
+commit after it must be announced too), and listeners resync the sockets that
+were open at the time of the last drop.
 """
 
 from __future__ import annotations
@@ -29,8 +38,8 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from adapters.redis_bus.channels import NAMESPACE, channels_for
-from adapters.redis_bus.codec import encode, new_event_id
+from adapters.redis_bus.channels import NAMESPACE, channels_for, resync_channel
+from adapters.redis_bus.codec import ResyncNotice, encode, new_event_id
 from chatcore.events import DomainEvent
 
 logger = logging.getLogger(__name__)
@@ -66,7 +75,10 @@ class RedisEventBus:
         )
         self._lock = threading.Lock()
         self._paused_until = 0.0
-        self._dropped_in_outage = 0
+        self._dropped_in_outage = 0  # not announced yet
+        self._last_drop = 0.0  # the clock's time of the last drop
+        self._notice: threading.Timer | None = None
+        self._closed = False
         self.published = 0
         self.dropped = 0
 
@@ -79,6 +91,8 @@ class RedisEventBus:
             with self._lock:
                 self.dropped += len(events)
                 self._dropped_in_outage += len(events)
+                self._last_drop = self._clock()
+                self._announce_later()
             return
         pipeline = self._client.pipeline(transaction=False)
         for event in events:
@@ -92,16 +106,56 @@ class RedisEventBus:
                 self._paused_until = self._clock() + self._pause
             self._drop(len(events), reason=f"{type(error).__name__}: {error}")
             return
-        self._published(len(events))
+        with self._lock:
+            self.published += len(events)
 
     def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            if self._notice is not None:
+                self._notice.cancel()
         self._client.close()
+
+    def _announce_later(self) -> None:
+        """With the lock held: a notice of the drops is on its way, once the pause ends."""
+        if self._notice is None and not self._closed:
+            wait = max(self._paused_until - self._clock(), 0.0) + 0.01
+            self._notice = threading.Timer(wait, self._announce)
+            self._notice.daemon = True
+            self._notice.start()
+
+    def _announce(self) -> None:
+        """On the timer's thread: tell every instance that events were dropped."""
+        with self._lock:
+            self._notice = None
+            dropped, last_drop = self._dropped_in_outage, self._last_drop
+            self._dropped_in_outage = 0
+            if not dropped or self._closed:
+                return
+        notice = ResyncNotice(dropped, self._clock() - last_drop)
+        data = encode(notice, event_id=new_event_id(), origin=self.instance_id)
+        try:
+            self._client.publish(resync_channel(namespace=self.namespace), data)
+        except redis.RedisError:
+            with self._lock:  # still failing: again after another pause
+                self._dropped_in_outage += dropped
+                self._paused_until = self._clock() + self._pause
+                self._announce_later()
+            return
+        logger.warning(
+            "Redis event bus at %s: publishing again after dropping %d event(s); "
+            "told every instance to have its clients resync",
+            self.url,
+            dropped,
+        )
 
     def _drop(self, count: int, *, reason: str) -> None:
         with self._lock:
             self.dropped += count
             self._dropped_in_outage += count
+            self._last_drop = self._clock()
             in_outage = self._dropped_in_outage
+            self._announce_later()
         logger.error(
             "Redis event bus at %s: DROPPED %d committed event(s), %d since publishing "
             "last worked: %s. Other instances' clients catch up by seq when they resync.",
@@ -110,14 +164,3 @@ class RedisEventBus:
             in_outage,
             reason,
         )
-
-    def _published(self, count: int) -> None:
-        with self._lock:
-            self.published += count
-            recovered_after, self._dropped_in_outage = self._dropped_in_outage, 0
-        if recovered_after:
-            logger.warning(
-                "Redis event bus at %s: publishing again after dropping %d event(s)",
-                self.url,
-                recovered_after,
-            )

@@ -23,6 +23,9 @@ would have to throw away:
 Typing indicators are not domain events and do not pass through here: the
 realtime adapter sends them itself (codec.TypingNotice) to the conversation's
 channel, and the holder's for the customer's typing.
+
+- ``{ns}:resync``: every instance listens, always. A publisher that dropped
+  events says so here when it publishes again (codec.ResyncNotice, bus.py).
 The namespace keeps deployments that share a Redis apart: Pub/Sub channels are
 server-wide, whatever database number the URL names.
 """
@@ -57,6 +60,10 @@ def presence_channel(agent_id: str, *, namespace: str = NAMESPACE) -> str:
 
 def agents_channel(*, namespace: str = NAMESPACE) -> str:
     return f"{namespace}:agents"
+
+
+def resync_channel(*, namespace: str = NAMESPACE) -> str:
+    return f"{namespace}:resync"
 
 
 def channels_for(event: DomainEvent, *, namespace: str = NAMESPACE) -> tuple[str, ...]:

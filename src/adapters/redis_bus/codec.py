@@ -41,6 +41,7 @@ KINDS: dict[str, type[DomainEvent]] = {
 }
 _KIND_OF: dict[type[DomainEvent], str] = {cls: kind for kind, cls in KINDS.items()}
 TYPING = "typing"  # not a domain event: see TypingNotice
+RESYNC = "resync"  # nor this: see ResyncNotice
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,20 @@ class TypingNotice:
     holder: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ResyncNotice:
+    """A publisher dropped events (Redis failed it) and publishes again: every socket
+    that was open when the last one was dropped may have missed it, and must resync.
+
+    ``dropped_ago``: seconds from the last drop to this notice's sending. A duration,
+    not a time of day, so that instances need no common clock: the receiver takes
+    it from its own clock (network delay only makes the drop look later, the safe side).
+    """
+
+    dropped: int
+    dropped_ago: float
+
+
 class _Envelope(msgspec.Struct, array_like=True, frozen=True):
     # The event stays raw until its kind is known: msgspec cannot pick between
     # several dataclasses in a union by itself.
@@ -76,7 +91,7 @@ class Received:
 
     event_id: str
     origin: str
-    event: DomainEvent | TypingNotice
+    event: DomainEvent | TypingNotice | ResyncNotice
 
 
 class UndecodableEvent(ValueError):
@@ -85,18 +100,26 @@ class UndecodableEvent(ValueError):
 
 _encoder = msgspec.msgpack.Encoder()
 _envelope_decoder = msgspec.msgpack.Decoder(_Envelope)
-_event_decoders: dict[str, msgspec.msgpack.Decoder[DomainEvent | TypingNotice]] = {
+_event_decoders: dict[str, msgspec.msgpack.Decoder[DomainEvent | TypingNotice | ResyncNotice]] = {
     kind: msgspec.msgpack.Decoder(cls) for kind, cls in KINDS.items()
 }
 _event_decoders[TYPING] = msgspec.msgpack.Decoder(TypingNotice)
+_event_decoders[RESYNC] = msgspec.msgpack.Decoder(ResyncNotice)
 
 
 def new_event_id() -> str:
     return uuid.uuid4().hex
 
 
-def encode(event: DomainEvent | TypingNotice, *, event_id: str, origin: str) -> bytes:
-    kind = TYPING if isinstance(event, TypingNotice) else _KIND_OF[type(event)]
+def encode(
+    event: DomainEvent | TypingNotice | ResyncNotice, *, event_id: str, origin: str
+) -> bytes:
+    if isinstance(event, TypingNotice):
+        kind = TYPING
+    elif isinstance(event, ResyncNotice):
+        kind = RESYNC
+    else:
+        kind = _KIND_OF[type(event)]
     return _encoder.encode(_Envelope(kind, event_id, origin, msgspec.Raw(_encoder.encode(event))))
 
 

@@ -6,13 +6,14 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable
 
-from adapters.redis_bus.codec import TypingNotice, UndecodableEvent, decode
+from adapters.redis_bus.codec import ResyncNotice, TypingNotice, UndecodableEvent, decode
 from chatcore.events import DomainEvent
 
 logger = logging.getLogger(__name__)
 
 Subscriber = Callable[[DomainEvent], None]
 TypingSubscriber = Callable[[TypingNotice], None]
+ResyncSubscriber = Callable[[ResyncNotice], None]
 
 
 class Dispatcher:
@@ -30,6 +31,7 @@ class Dispatcher:
         # Copy-on-write, as in the in-process bus: a subscriber may unsubscribe itself.
         self._subscriptions: tuple[tuple[object, Subscriber], ...] = ()
         self._typing: TypingSubscriber | None = None
+        self._resync: ResyncSubscriber | None = None
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         key = object()
@@ -44,6 +46,10 @@ class Dispatcher:
         """The one receiver of typing notices (None: they are dropped)."""
         self._typing = callback
 
+    def on_resync(self, callback: ResyncSubscriber | None) -> None:
+        """The one receiver of resync notices (None: they are dropped)."""
+        self._resync = callback
+
     def deliver(self, data: bytes) -> None:
         try:
             received = decode(data)
@@ -56,6 +62,13 @@ class Dispatcher:
         if len(self._seen) > self._window:
             self._seen.popitem(last=False)
         if received.origin == self._ignore_origin:
+            return
+        if isinstance(received.event, ResyncNotice):
+            if self._resync is not None:
+                try:
+                    self._resync(received.event)
+                except Exception:
+                    logger.exception("the resync subscriber failed")
             return
         if isinstance(received.event, TypingNotice):
             if self._typing is not None:

@@ -15,6 +15,14 @@ ERROR, reports ``healthy = False`` (for /readyz), reconnects with exponential
 backoff capped at a few seconds and re-subscribes every channel it was listening
 to. What was published meanwhile is lost to this instance: its clients catch up
 by ``seq`` when they resync, which is what ``on_health`` is for.
+
+Events can also be lost while this listener is connected: a publisher Redis
+failed drops them (bus.py), for instance in the second after Redis came back,
+before its pause ends, when this listener may already be back and its sockets
+resynced. That publisher then sends a ResyncNotice, and ``on_missed`` tells the
+realtime adapter to resync its sockets again, unless they all connected after the
+last drop (every socket was closed at the last resync, later than that drop).
+Notices coming close together are handled once.
 """
 
 from __future__ import annotations
@@ -31,13 +39,17 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from adapters.redis_bus.channels import NAMESPACE
-from adapters.redis_bus.codec import TypingNotice, encode, new_event_id
+from adapters.redis_bus.channels import NAMESPACE, resync_channel
+from adapters.redis_bus.codec import ResyncNotice, TypingNotice, encode, new_event_id
 from adapters.redis_bus.dispatch import Dispatcher, Subscriber, TypingSubscriber
 
 logger = logging.getLogger(__name__)
 
-_LOST = (RedisError, OSError)
+# A lost connection, as redis-py reports it. RuntimeError too: under uvloop, writing
+# to a connection Redis has just closed raises "unable to perform operation on
+# <TCPTransport closed=True>". Uncaught, it crashed a socket's handshake (a SUBSCRIBE
+# during a Redis restart, tests/faults/test_redis_outage.py) and could end the reader.
+_LOST = (RedisError, OSError, RuntimeError)
 
 
 class RedisListener:
@@ -52,6 +64,7 @@ class RedisListener:
         first_backoff: float = 0.1,
         max_backoff: float = 5.0,
         confirm_timeout: float = 2.0,
+        resync_after: float = 0.5,
         on_health: Callable[[bool], None] | None = None,
     ) -> None:
         self.url = url
@@ -59,11 +72,19 @@ class RedisListener:
         # Always subscribed: the connection exists even while no socket needs a
         # channel, so health is known, and it leaves room for messages to one instance.
         self.own_channel = f"{namespace}:instance:{self.instance_id}"
+        self.resync_channel = resync_channel(namespace=namespace)  # always, too
         self._dispatcher = Dispatcher(window=dedup_window, ignore_origin=ignore_origin)
+        self._dispatcher.on_resync(self._on_notice)
         self._first_backoff = first_backoff
         self._max_backoff = max_backoff
         self._confirm_timeout = confirm_timeout
         self._on_health = on_health
+        # Resync notices: how long to gather them before acting, whom to tell, and when
+        # the sockets were last all told to resync (on the loop's clock).
+        self._resync_after = resync_after
+        self._on_missed: Callable[[], None] | None = None
+        self._resynced_at = float("-inf")
+        self._resync_due: asyncio.TimerHandle | None = None
         self._client = aioredis.Redis.from_url(
             url,
             socket_connect_timeout=2.0,
@@ -97,6 +118,11 @@ class RedisListener:
         """Typing notices (not domain events) go to ``callback``, on the loop."""
         self._dispatcher.on_typing(callback)
 
+    def on_missed(self, callback: Callable[[], None] | None) -> None:
+        """Called on the loop when events were dropped that open sockets may have missed
+        (see the module's docstring); the callback has every socket resync."""
+        self._on_missed = callback
+
     async def publish_typing(self, notice: TypingNotice, channels: tuple[str, ...]) -> bool:
         """Send a typing notice to ``channels`` from the loop; False if Redis is down.
 
@@ -125,6 +151,9 @@ class RedisListener:
         await self._tried.wait()
 
     async def stop(self) -> None:
+        if self._resync_due is not None:
+            self._resync_due.cancel()
+            self._resync_due = None
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -176,7 +205,8 @@ class RedisListener:
             try:
                 async with self._send_lock:
                     # Own channel last: its confirmation means all others are in.
-                    await pubsub.subscribe(*self._counts, self.own_channel)
+                    channels = (*self._counts, self.resync_channel, self.own_channel)
+                    await pubsub.subscribe(*channels)
                     self._pubsub = pubsub
                 await self._read(pubsub, down_since=down_since)
             except _LOST as error:
@@ -237,8 +267,30 @@ class RedisListener:
     def _set_health(self, healthy: bool) -> None:
         if healthy != self._healthy:
             self._healthy = healthy
+            if healthy:
+                # The owner resyncs every socket now (events were missed while down).
+                self._resynced_at = asyncio.get_running_loop().time()
             if self._on_health is not None:
                 self._on_health(healthy)
+
+    def _on_notice(self, notice: ResyncNotice) -> None:
+        loop = asyncio.get_running_loop()
+        dropped_at = loop.time() - notice.dropped_ago  # if anything, later than it was
+        if dropped_at < self._resynced_at or self._resync_due is not None:
+            return  # every socket open now connected after that drop, or soon will
+        logger.warning(
+            "Redis event listener: an instance (this one or another) dropped %d event(s) "
+            "%.1f s ago; having every socket resync",
+            notice.dropped,
+            notice.dropped_ago,
+        )
+        self._resync_due = loop.call_later(self._resync_after, self._resync_missed)
+
+    def _resync_missed(self) -> None:
+        self._resync_due = None
+        self._resynced_at = asyncio.get_running_loop().time()
+        if self._on_missed is not None:
+            self._on_missed()
 
     def _fail_waiting(self) -> None:
         waiting, self._waiting = self._waiting, {}

@@ -14,6 +14,7 @@ import os
 import sqlite3
 from typing import TYPE_CHECKING
 
+from adapters.sqlite import connections
 from adapters.sqlite.connections import Handle, ReaderPool, open_handle
 from adapters.sqlite.migrations import migrate, schema_version
 from adapters.sqlite.unit_of_work import SqliteUnitOfWork, WriteLock
@@ -27,7 +28,8 @@ class SqliteDatabase:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = os.fspath(path)
-        self._write_lock = WriteLock()
+        # A unit waits for this process's other writers as long as for another process's.
+        self._write_lock = WriteLock(patience=connections.BUSY_TIMEOUT_MS / 1000)
         self._writer: Handle = open_handle(self.path)
         self._readers = ReaderPool(self.path)
         self._closed = False

@@ -6,6 +6,12 @@ lock and against other processes (the CLI) by SQLite, with the busy timeout.
 The lock is kept past ``commit()`` on purpose: the use cases publish events
 between commit and exit, so events leave in commit order.
 
+A unit waits for the process's lock no longer than the busy timeout either, then
+answers "busy, try again" (StorageUnavailable, a 503). Without that bound, while
+another process held SQLite's lock, the writers queued here each waited their
+predecessor's busy timeout and then their own: the eighth of eight concurrent
+POSTs was answered after eight timeouts (tests/faults/test_sqlite_busy.py).
+
 A read unit runs ``BEGIN`` on its thread's own connection: a consistent
 snapshot that, in WAL mode, neither waits for writers nor holds them up.
 """
@@ -41,6 +47,8 @@ from chatcore.ports import (
     StorageUnavailable,
 )
 
+BUSY = "The database is busy; try again."
+
 
 @contextmanager
 def busy_means_unavailable() -> Iterator[None]:
@@ -49,22 +57,29 @@ def busy_means_unavailable() -> Iterator[None]:
         yield
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc) or "busy" in str(exc):
-            raise StorageUnavailable("The database is busy; try again.") from exc
+            raise StorageUnavailable(BUSY) from exc
         raise
 
 
 class WriteLock:
-    """A plain lock that refuses re-entry from its own thread instead of deadlocking."""
+    """A plain lock that refuses re-entry from its own thread instead of deadlocking.
 
-    def __init__(self) -> None:
+    ``patience``: how long a unit of work waits for it (None: as long as it takes).
+    """
+
+    def __init__(self, patience: float | None = None) -> None:
         self._lock = threading.Lock()
         self._owner: int | None = None
+        self.patience = patience
 
-    def acquire(self) -> None:
+    def acquire(self, timeout: float | None = None) -> bool:
+        """Wait for the lock (``timeout`` seconds at most); False if it did not come."""
         if self._owner == threading.get_ident():
             raise RuntimeError("a write unit is already open on this thread; units do not nest")
-        self._lock.acquire()
+        if not self._lock.acquire(timeout=-1 if timeout is None else timeout):
+            return False
         self._owner = threading.get_ident()
+        return True
 
     def release(self) -> None:
         self._owner = None
@@ -100,7 +115,8 @@ class SqliteUnitOfWork:
                 raise RuntimeError("a read unit is already open on this thread; units do not nest")
             self.db.execute("BEGIN")
             return self
-        self._write_lock.acquire()
+        if not self._write_lock.acquire(self._write_lock.patience):
+            raise StorageUnavailable(BUSY)
         try:
             with busy_means_unavailable():
                 self.db.execute("BEGIN IMMEDIATE")

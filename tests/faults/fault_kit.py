@@ -1,0 +1,307 @@
+"""What the fault tests share: chats to talk in, a flood of idempotent messages and its
+ledger, the history checks, the 503 envelope check, and a private PostgreSQL cluster.
+
+The ledger is the point of every fault test: each message is posted with a
+``client_message_id`` (``<speaker>-<n>``, also its body) and lands in exactly one
+of two books. ``acked``: a 2xx came back, so the server promised it is stored.
+``unknown``: anything else (a 503, a connection cut, no answer), so it may or may
+not be stored. After the fault, ``check_history`` proves every acknowledged
+message is in the history exactly once, under the ``seq`` it was given, with
+``seq`` dense from 1; ``retry_all`` posts every message again with the same key,
+which must store nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from helpers import Account, bearer, customer_headers, expect, go_online, register_admin
+from ws_client import all_messages
+
+
+@dataclass(frozen=True)
+class Chat:
+    """A conversation held by an agent: its customer and its agent can both post."""
+
+    id: str
+    session: str  # the customer's session id
+    token: str  # the holding agent's access token
+
+
+def setup_chats(base_url: str, count: int) -> tuple[Account, list[Chat]]:
+    """An admin, online, holding ``count`` new escalated conversations."""
+    with httpx.Client(base_url=base_url, timeout=30) as http:
+        admin = register_admin(http)
+        go_online(http, admin.token)
+        chats = []
+        for _ in range(count):
+            started = expect(http.post("/api/v1/customer/conversations/start"), 201)
+            chat_id, session = started["conversation"]["id"], started["customer_session_id"]
+            view = expect(
+                http.post(
+                    f"/api/v1/customer/conversations/{chat_id}/escalate",
+                    headers=customer_headers(session),
+                ),
+                200,
+            )
+            assert view["status"] == "agent", view
+            chats.append(Chat(chat_id, session, admin.token))
+    return admin, chats
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """One side of one chat, posting over REST."""
+
+    name: str
+    chat: Chat
+    role: str  # "customer" or "agent"
+
+    def request(self, body: str) -> tuple[str, dict[str, Any], dict[str, str]]:
+        """(path, json, headers) of a POST of ``body``, keyed by ``body`` itself."""
+        payload = {"body": body, "client_message_id": body}
+        if self.role == "customer":
+            path = f"/api/v1/customer/conversations/{self.chat.id}/messages"
+            return path, payload, customer_headers(self.chat.session)
+        path = f"/api/v1/agent/conversations/{self.chat.id}/messages"
+        return path, payload, bearer(self.chat.token)
+
+
+def speakers_of(chats: list[Chat]) -> list[Speaker]:
+    both = [(chat, role) for chat in chats for role in ("customer", "agent")]
+    return [Speaker(f"{role[0]}{i // 2}", chat, role) for i, (chat, role) in enumerate(both)]
+
+
+@dataclass
+class Ledger:
+    """Every message posted: acknowledged (2xx) or unknown (anything else)."""
+
+    acked: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> the stored message
+    unknown: dict[str, str] = field(default_factory=dict)  # key -> what came back instead
+    speaker_of: dict[str, Speaker] = field(default_factory=dict)
+    answered_at: dict[str, float] = field(default_factory=dict)  # key -> time.monotonic()
+    statuses: Counter[str] = field(default_factory=Counter)
+
+    def acked_in(self, chat: Chat) -> dict[str, dict[str, Any]]:
+        return {k: m for k, m in self.acked.items() if self.speaker_of[k].chat == chat}
+
+
+async def post(http: httpx.AsyncClient, speaker: Speaker, key: str) -> httpx.Response:
+    path, payload, headers = speaker.request(key)
+    return await http.post(path, json=payload, headers=headers)
+
+
+async def talk(
+    http: httpx.AsyncClient,
+    speaker: Speaker,
+    ledger: Ledger,
+    *,
+    stop: asyncio.Event,
+    pause: float = 0.0,
+    on_ack: Callable[[], None] | None = None,
+    give_up_on_failure: bool = True,
+) -> None:
+    """Post ``<speaker>-0``, ``-1``, … until ``stop`` (or, by default, the first failure)."""
+    number = 0
+    while not stop.is_set():
+        key = f"{speaker.name}-{number}"
+        number += 1
+        ledger.speaker_of[key] = speaker
+        try:
+            response = await post(http, speaker, key)
+        except httpx.HTTPError as error:
+            ledger.statuses[type(error).__name__] += 1
+            ledger.unknown[key] = type(error).__name__
+        else:
+            ledger.answered_at[key] = time.monotonic()
+            ledger.statuses[str(response.status_code)] += 1
+            if response.status_code in (200, 201):
+                message = response.json()["message"]
+                assert message["body"] == key, message
+                assert message["client_message_id"] == key, message
+                ledger.acked[key] = message
+                if on_ack is not None:
+                    on_ack()
+                if pause:
+                    await asyncio.sleep(pause)
+                continue
+            ledger.unknown[key] = f"{response.status_code} {response.text[:200]}"
+        if give_up_on_failure:
+            return
+        await asyncio.sleep(0.05)
+
+
+def check_history(chat: Chat, items: list[dict[str, Any]], ledger: Ledger) -> None:
+    """Dense seq from 1, no message twice, every acknowledged one there under its seq."""
+    seqs = [m["seq"] for m in items]
+    assert seqs == list(range(1, len(items) + 1)), f"{chat.id}: seq not dense: {seqs}"
+    ids = Counter(m["id"] for m in items)
+    assert max(ids.values()) == 1, f"{chat.id}: a message id twice: {ids.most_common(3)}"
+    keys = Counter(m["client_message_id"] for m in items if m["client_message_id"])
+    assert not keys or max(keys.values()) == 1, f"{chat.id}: stored twice: {keys.most_common(3)}"
+    stored = {m["client_message_id"]: m for m in items if m["client_message_id"]}
+    for key, acked in ledger.acked_in(chat).items():
+        assert key in stored, f"{chat.id}: {key} was acknowledged (seq {acked['seq']}) but is lost"
+        assert stored[key]["id"] == acked["id"], (key, stored[key], acked)
+        assert stored[key]["seq"] == acked["seq"], (key, stored[key], acked)
+
+
+async def history(http: httpx.AsyncClient, chat: Chat) -> list[dict[str, Any]]:
+    return await all_messages(http, chat.session, chat.id)
+
+
+async def retry_all(http: httpx.AsyncClient, ledger: Ledger) -> Counter[str]:
+    """Every key posted again: acknowledged ones must answer 200 with the same message.
+
+    Returns how the unknown ones answered: 200 (it had been stored after all) or
+    201 (it had not; stored now).
+    """
+    for key, acked in ledger.acked.items():
+        again = expect(await post(http, ledger.speaker_of[key], key), 200)["message"]
+        assert (again["id"], again["seq"]) == (acked["id"], acked["seq"]), (key, again, acked)
+    outcomes: Counter[str] = Counter()
+    for key in ledger.unknown:
+        response = await post(http, ledger.speaker_of[key], key)
+        assert response.status_code in (200, 201), (key, response.status_code, response.text)
+        outcomes[str(response.status_code)] += 1
+        ledger.acked[key] = response.json()["message"]
+    ledger.unknown.clear()
+    return outcomes
+
+
+# -- 503 ------------------------------------------------------------------------------
+
+
+def assert_unavailable(response: httpx.Response) -> None:
+    """The contract's 503: the error envelope, code ``unavailable``, and Retry-After."""
+    where = f"{response.request.method} {response.request.url.path}"
+    assert response.status_code == 503, f"{where}: {response.status_code} {response.text}"
+    body = response.json()
+    assert set(body) == {"error"}, f"{where}: {body}"
+    assert body["error"]["code"] == "unavailable", f"{where}: {body}"
+    assert isinstance(body["error"]["message"], str), body
+    assert body["error"]["message"], body
+    retry_after = response.headers.get("Retry-After", "")
+    assert retry_after.isdigit(), f"{where}: no Retry-After: {response.headers}"
+
+
+# -- a PostgreSQL cluster of the test's own -----------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _postgres_bin() -> Path:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=_major)
+    if found:
+        return Path(found[-1]).parent
+    on_path = shutil.which("pg_ctl")
+    if on_path:
+        return Path(on_path).parent
+    pytest.fail(
+        "No PostgreSQL server binaries (initdb, pg_ctl) in /usr/lib/postgresql/*/bin or on "
+        "PATH: the PostgreSQL restart test runs a cluster of its own. Install the server "
+        "package (Debian: postgresql).",
+        pytrace=False,
+    )
+
+
+def _major(path: str) -> int:
+    version = Path(path).parent.parent.name
+    return int(version) if version.isdigit() else 0
+
+
+class PrivatePostgres:
+    """A throwaway cluster in ``directory`` on a free port, trust auth, which tests stop.
+
+    initdb and the server refuse to run as root: as root (CI) they run as the
+    ``postgres`` user, which then owns the directory.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.bin = _postgres_bin()
+        self.directory = directory
+        self.data = directory / "data"
+        self.log = directory / "postgres.log"
+        self.port = free_port()
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        self._as: list[str] = []
+        if os.geteuid() == 0:
+            runuser = shutil.which("runuser")
+            if runuser is None:
+                pytest.fail("running as root without runuser: cannot start PostgreSQL")
+            self._as = [runuser, "-u", "postgres", "--"]
+            shutil.chown(directory, "postgres", "postgres")
+
+    def _run(self, *command: str, timeout: float = 60) -> None:
+        done = subprocess.run(
+            [*self._as, *command],
+            cwd=self.directory,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise AssertionError(
+                f"{' '.join(command)} failed ({done.returncode}): {done.stdout}{done.stderr}"
+                f"\n{self.tail()}"
+            )
+
+    def init(self) -> None:
+        initdb = str(self.bin / "initdb")
+        self._run(initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust", "--no-sync")
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1"
+            " -c fsync=off -c max_connections=40"
+        )
+        pg_ctl = str(self.bin / "pg_ctl")
+        self._run(pg_ctl, "-D", str(self.data), "-l", str(self.log), "-w", "-o", options, "start")
+
+    def stop(self, mode: str = "immediate") -> None:
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def running(self) -> bool:
+        pid = self.data / "postmaster.pid"
+        return pid.exists()
+
+    def tail(self) -> str:
+        try:
+            return self.log.read_text(errors="replace")[-2000:]
+        except OSError:
+            return "(no log)"
+
+
+@contextmanager
+def private_postgres(directory: Path) -> Iterator[PrivatePostgres]:
+    cluster = PrivatePostgres(directory)
+    cluster.init()
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        if cluster.running():
+            cluster.stop("immediate")
+
+
+def elapsed_since(start: float) -> float:
+    return round(time.monotonic() - start, 2)
