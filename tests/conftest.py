@@ -1,8 +1,10 @@
 """Fixtures every test folder shares: real servers on loopback (see servers.py).
 
 ``make_server(**overrides)`` starts one with Settings fields overridden (native
-values: ``agent_capacity=2``, ``rate_limits=False``); ``live_server`` is one with
-the defaults. Each has its own SQLite file in tmp_path and bcrypt at 4 rounds.
+values: ``agent_capacity=2``, ``trust_proxy=True``); ``live_server`` is one with
+the defaults. Each has its own SQLite file in tmp_path and bcrypt at 4 rounds, and
+rate limits off: tests that count them turn them on (``rate_limits=True``, and
+``limits=Limits(...)`` for smaller numbers).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # so tests can `import servers`
 
+from adapters.ratelimit import Limits
 from entrypoints.settings import Settings
 from servers import LiveServer, running
 
@@ -28,11 +31,13 @@ def make_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
     numbers = count()
     with ExitStack() as stack:
 
-        def make(**overrides: Any) -> LiveServer:
+        def make(*, limits: Limits | None = None, **overrides: Any) -> LiveServer:
             base = Settings(
-                database=str(tmp_path / f"chatcore-{next(numbers)}.db"), bcrypt_rounds=4
+                database=str(tmp_path / f"chatcore-{next(numbers)}.db"),
+                bcrypt_rounds=4,
+                rate_limits=False,
             )
-            return stack.enter_context(running(replace(base, **overrides)))
+            return stack.enter_context(running(replace(base, **overrides), limits=limits))
 
         yield make
 

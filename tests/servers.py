@@ -15,6 +15,7 @@ from typing import Any
 
 import uvicorn
 
+from adapters.ratelimit import Limits
 from chatcore.events import DomainEvent
 from entrypoints.bootstrap import Chatcore, build
 from entrypoints.server import uvicorn_config
@@ -40,9 +41,12 @@ class LiveServer:
 
 
 @contextmanager
-def running(settings: Settings) -> Iterator[LiveServer]:
-    """Serve ``settings`` on a loopback port picked by the kernel; stop and close after."""
-    chatcore = build(settings)
+def running(settings: Settings, *, limits: Limits | None = None) -> Iterator[LiveServer]:
+    """Serve ``settings`` on a loopback port picked by the kernel; stop and close after.
+
+    ``limits``: rate limits' numbers other than the documented ones (with rate_limits on).
+    """
+    chatcore = build(settings, limits=limits)
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))  # bound here and handed over: no race for the port

@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 from adapters.events import InProcessEventBus
 from adapters.http import create_app
 from adapters.postgres import PostgresDatabase
+from adapters.ratelimit import Limits, MemoryRateLimiter, RateLimits, RedisRateLimiter
 from adapters.realtime import Realtime, RealtimeSettings
 from adapters.realtime.liveness import LivenessSettings
 from adapters.redis_bus import RedisEventBus, RedisListener
@@ -76,6 +77,23 @@ class Core:
 class Chatcore(Core):
     app: Starlette
     realtime: Realtime
+    rate_limits: RateLimits | None  # None: CHATCORE_RATE_LIMITS=off
+
+    def close(self) -> None:
+        Core.close(self)  # zero-argument super() does not work in slotted dataclasses
+        if self.rate_limits is not None:
+            self.rate_limits.close()
+
+
+def build_rate_limits(settings: Settings, limits: Limits) -> RateLimits | None:
+    """Counted in Redis when there is one, so every instance counts alike; else here."""
+    if not settings.rate_limits:
+        return None
+    if settings.redis_url:
+        return RateLimits(
+            RedisRateLimiter(settings.redis_url, namespace=settings.redis_namespace), limits
+        )
+    return RateLimits(MemoryRateLimiter(), limits)
 
 
 def build_context(settings: Settings) -> Core:
@@ -103,9 +121,14 @@ def build_context(settings: Settings) -> Core:
     return Core(settings=settings, database=database, bus=bus, ctx=ctx, redis=redis)
 
 
-def build(settings: Settings) -> Chatcore:
-    """The whole server: the Core plus the ASGI app that serves it, WebSocket included."""
+def build(settings: Settings, *, limits: Limits | None = None) -> Chatcore:
+    """The whole server: the Core plus the ASGI app that serves it, WebSocket included.
+
+    ``limits``: the rate limits' numbers, the documented ones unless a test says.
+    """
     core = build_context(settings)
+    limits = limits or Limits()
+    rate_limits = build_rate_limits(settings, limits)
     listener: Callable[[Callable[[bool], None]], RedisListener] | None = None
     if core.redis is not None:
         redis = core.redis
@@ -134,6 +157,7 @@ def build(settings: Settings) -> Chatcore:
                 silent_seconds=float(settings.instance_timeout_seconds),
                 sole_instance=not is_postgres(settings.database),
             ),
+            frame_limit=limits.socket_frames if settings.rate_limits else None,
         ),
     )
     app = create_app(
@@ -141,6 +165,7 @@ def build(settings: Settings) -> Chatcore:
         readiness=lambda: realtime.ready() and core.database.ping(),
         allowed_origins=settings.allowed_origins,
         trust_proxy=settings.trust_proxy,
+        rate_limits=rate_limits,
         extra_routes=[*realtime.routes, *web_routes()],
         lifespan=lambda _: realtime.running(),
     )
@@ -152,4 +177,5 @@ def build(settings: Settings) -> Chatcore:
         redis=core.redis,
         app=app,
         realtime=realtime,
+        rate_limits=rate_limits,
     )

@@ -15,6 +15,7 @@ from adapters.http.cors import CorsMiddleware
 from adapters.http.endpoint import Endpoint, Runtime, build_routes
 from adapters.http.errors import EXCEPTION_HANDLERS, ErrorGuard
 from adapters.http.openapi import openapi_document
+from adapters.ratelimit import RateLimits
 from chatcore.usecases import Context
 
 ENDPOINTS: tuple[Endpoint, ...] = (
@@ -31,6 +32,7 @@ def create_app(
     readiness: Callable[[], bool],
     allowed_origins: Sequence[str] = (),
     trust_proxy: bool = False,
+    rate_limits: RateLimits | None = None,
     extra_routes: Sequence[BaseRoute] = (),
     lifespan: Lifespan[Starlette] | None = None,
 ) -> Starlette:
@@ -40,7 +42,7 @@ def create_app(
     unknown ``/api`` path is still our 404 envelope unless they claim it.
     """
     document = msgspec.json.encode(openapi_document(ENDPOINTS))
-    runtime = Runtime(ctx, readiness, trust_proxy=trust_proxy, openapi=document)
+    runtime = Runtime(ctx, readiness, trust_proxy=trust_proxy, openapi=document, limits=rate_limits)
     return Starlette(
         routes=[*build_routes(ENDPOINTS, runtime), *extra_routes],
         middleware=[

@@ -3,8 +3,8 @@
 An ``Endpoint`` says what a route takes (auth, body, query), what it answers
 and which refusals it may give. ``build_routes`` turns the table into Starlette
 routes that do the common part in the contract's check order: who is calling
-(401), then the input (413, 400); the handler then calls one use case, whose
-refusals come in the order 404, 403, 409.
+(401), then the input (413, 400), then the endpoint's rate limit (429); the
+handler then calls one use case, whose refusals come in the order 404, 403, 409.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from starlette.routing import Route
 from adapters.http.auth import Auth, identify, session_id
 from adapters.http.client import client_address
 from adapters.http.decoding import decode_body, decode_query, read_body
+from adapters.http.throttle import Throttle, admit
+from adapters.ratelimit import RateLimits
 from adapters.threads import run
 from chatcore.usecases import Actor, Context
 
@@ -43,6 +45,7 @@ class Runtime:
     readiness: Callable[[], bool]
     trust_proxy: bool = False
     openapi: bytes = b"{}"
+    limits: RateLimits | None = None  # None: CHATCORE_RATE_LIMITS=off
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +112,8 @@ class Endpoint:
     also: Mapping[int, str] = field(default_factory=dict)
     # Refusals beyond those the auth and the input already imply.
     errors: tuple[int, ...] = ()
+    # The rate limit its requests count against, checked before the handler runs.
+    throttle: Throttle | None = None
     description: str = ""
 
     @property
@@ -127,6 +132,8 @@ class Endpoint:
             implied.add(403)
         if "{" in self.path:
             implied.add(404)
+        if self.throttle is not None:
+            implied.add(429)
         return sorted(implied)
 
 
@@ -142,6 +149,8 @@ def _serve(endpoint: Endpoint, runtime: Runtime) -> Callable[[Request], Awaitabl
         query = None
         if endpoint.query is not None:
             query = decode_query(request.query_params, endpoint.query)
+        if endpoint.throttle is not None and runtime.limits is not None:
+            await admit(runtime.limits, endpoint.throttle, request, trust_proxy=runtime.trust_proxy)
         return await endpoint.handler(Call(request, runtime, actor, body, query))
 
     serve.__name__ = endpoint.operation_id

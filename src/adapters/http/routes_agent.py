@@ -29,6 +29,7 @@ from adapters.http.schemas import (
     Register,
     SetPresence,
 )
+from adapters.http.throttle import log_in
 from adapters.threads import run, run_hashing
 from adapters.wire import (
     AgentOut,
@@ -65,7 +66,13 @@ async def register(call: Call) -> Response:
 
 async def login(call: Call) -> Response:
     body = call.body_as(Login)
-    session = await run_hashing(accounts.login, call.ctx, email=body.email, password=body.password)
+    session = await log_in(
+        call.runtime.limits,
+        call.ctx,
+        email=body.email,
+        password=body.password,
+        address=call.client_address,
+    )
     answer = LoginOut(session.access_token, "bearer", session.expires_in, agent_out(session.agent))
     return json(answer)
 
@@ -178,9 +185,13 @@ ENDPOINTS = (
         handler=login,
         auth=Auth.NONE,
         summary="Log in: a wrong email or password is the same 401",
+        description=(
+            "Failed logins are limited per email and per client address (429 with "
+            "`Retry-After`, the same whether the email exists or not)."
+        ),
         response=LoginOut,
         body=Login,
-        errors=(401,),
+        errors=(401, 429),
     ),
     _agent(
         method="POST",

@@ -19,6 +19,7 @@ from adapters.http.responses import (
     posted_out,
 )
 from adapters.http.schemas import MessagesQuery, PostMessage, StartConversation
+from adapters.http.throttle import Throttle
 from adapters.threads import run
 from adapters.wire import ConversationOut, conversation_out, message_out, quick_question_out
 from chatcore.usecases import customer
@@ -127,6 +128,7 @@ ENDPOINTS = (
         body=StartConversation,
         body_optional=True,
         errors=(403,),
+        throttle=Throttle.CONVERSATION_STARTS,
     ),
     _customer(
         method="GET",
@@ -153,6 +155,7 @@ ENDPOINTS = (
         response=PostedOut,
         body=PostMessage,
         errors=(409,),
+        throttle=Throttle.CUSTOMER_WRITES,
     ),
     _customer(
         method="POST",
@@ -162,6 +165,7 @@ ENDPOINTS = (
         status=201,
         response=PostedOut,
         errors=(409,),
+        throttle=Throttle.CUSTOMER_WRITES,
     ),
     _customer(
         method="POST",
@@ -170,5 +174,6 @@ ENDPOINTS = (
         summary="Ask for a person; again once assigned: the same assignment",
         response=ConversationOut,
         errors=(409,),
+        throttle=Throttle.CUSTOMER_WRITES,
     ),
 )

@@ -1,0 +1,168 @@
+"""What is limited, per what, and how much: the rules, over a RateLimiter that counts.
+
+Keys are hashes: what is counted (a customer's session id, an email) is never
+kept in memory or in Redis as itself, and a long header cannot make a long key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from typing import Protocol
+
+from adapters.ratelimit.gcra import Decision, Limit
+from chatcore.agents import normalize_email
+
+
+class RateLimiter(Protocol):
+    """The port: counts hits per key under a Limit (GCRA, gcra.py)."""
+
+    # True when hit() may wait on the network: callers then run it off the event loop.
+    blocking: bool
+
+    def hit(self, key: str, *, limit: Limit) -> Decision:
+        """Count one hit if the limit allows it."""
+        ...
+
+    def peek(self, key: str, *, limit: Limit) -> Decision:
+        """Whether a hit would be allowed now, counting nothing."""
+        ...
+
+    def reset(self, key: str, *, limit: Limit) -> None:
+        """Forget the key: its whole allowance is back."""
+        ...
+
+    def remember(self, key: str, *, seconds: float) -> None:
+        """Keep ``key`` known for ``seconds`` from now (again, if it already was)."""
+        ...
+
+    def remembers(self, key: str) -> bool:
+        """Whether ``key`` is known (remembered and not yet expired)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+# Per client address. A widget starts one conversation per visitor; an office or a
+# mobile carrier may put many visitors behind one address.
+CONVERSATION_STARTS = Limit("starts", 30, 600.0)
+# Per customer session: messages, quick replies and escalations. People type far
+# slower than one message every 2 s for long; a burst of 30 covers pasted lines.
+CUSTOMER_WRITES = Limit("writes", 30, 60.0)
+# Failed logins only. Per email: guessing one agent's password from many addresses.
+# Per address: guessing many agents' from one (an office's typos fit easily).
+LOGIN_FAILURES_PER_EMAIL = Limit("login-email", 10, 900.0)
+LOGIN_FAILURES_PER_ADDRESS = Limit("login-address", 30, 900.0)
+# Per email *and* address, for an address the agent has logged in from before: there
+# only its own failures count, so nobody else's can lock the real agent out.
+LOGIN_FAILURES_PER_KNOWN_ADDRESS = Limit("login-pair", 10, 900.0)
+# How long a successful login makes its address known for that email.
+KNOWN_ADDRESS_SECONDS = 30 * 24 * 3600.0
+# Inbound WebSocket frames per connection (typing, ping, subscribe…): the clients we
+# ship send one every few seconds. Counted on the socket itself (realtime/session.py).
+SOCKET_FRAMES = Limit("frames", 40, 10.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The documented numbers (docs/operating.md, "Rate limits"); tests pass smaller ones."""
+
+    conversation_starts: Limit = CONVERSATION_STARTS
+    customer_writes: Limit = CUSTOMER_WRITES
+    login_failures_per_email: Limit = LOGIN_FAILURES_PER_EMAIL
+    login_failures_per_address: Limit = LOGIN_FAILURES_PER_ADDRESS
+    login_failures_per_known_address: Limit = LOGIN_FAILURES_PER_KNOWN_ADDRESS
+    known_address_seconds: float = KNOWN_ADDRESS_SECONDS
+    socket_frames: Limit = SOCKET_FRAMES
+
+
+class RateLimited(Exception):
+    """Over a limit: the HTTP adapter answers 429 with ``Retry-After``."""
+
+    def __init__(self, what: str, *, retry_after: float) -> None:
+        # Whole seconds, at least 1: what the header can say without inviting a retry
+        # a moment too early.
+        self.retry_after = max(1, math.ceil(retry_after))
+        self.message = f"{what}. Try again in {self.retry_after} s."
+        super().__init__(self.message)
+
+
+def digest(value: str) -> str:
+    return hashlib.blake2b(value.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def _pair(email: str, address: str | None) -> str | None:
+    return None if address is None else digest(normalize_email(email) + "\n" + address)
+
+
+class RateLimits:
+    """The rules. Each check raises RateLimited; None for what is unknown skips it."""
+
+    def __init__(self, limiter: RateLimiter, limits: Limits | None = None) -> None:
+        self.limiter = limiter
+        self.limits = limits or Limits()
+
+    @property
+    def blocking(self) -> bool:
+        return self.limiter.blocking
+
+    def conversation_start(self, address: str | None) -> None:
+        if address is not None:
+            self._hit(address, self.limits.conversation_starts, "Too many new conversations")
+
+    def customer_write(self, session_id: str | None) -> None:
+        # No session: the use case answers 403 anyway.
+        if session_id is not None:
+            self._hit(session_id, self.limits.customer_writes, "Too many messages")
+
+    def login_allowed(self, *, email: str, address: str | None) -> None:
+        """Before the password is checked (bcrypt): refuse while failures are over a
+        limit. The same answer whether the email exists or not.
+
+        From an address this agent logged in from before, only failures from there
+        count: someone guessing the password elsewhere cannot lock the agent out. From
+        any other address the email's failures count too, wherever they came from.
+        """
+        limits = self.limits
+        pair = _pair(email, address)
+        if pair is not None and self.limiter.remembers(pair):
+            checks = [(pair, limits.login_failures_per_known_address)]
+        else:
+            checks = [(digest(normalize_email(email)), limits.login_failures_per_email)]
+            if address is not None:
+                checks.append((digest(address), limits.login_failures_per_address))
+        refused = [
+            decision.retry_after
+            for key, limit in checks
+            if not (decision := self.limiter.peek(key, limit=limit)).allowed
+        ]
+        if refused:
+            raise RateLimited("Too many failed logins", retry_after=max(refused))
+
+    def login_failed(self, *, email: str, address: str | None) -> None:
+        # Counted, never refused here: the answer is the 401 already decided.
+        limits = self.limits
+        self.limiter.hit(digest(normalize_email(email)), limit=limits.login_failures_per_email)
+        if address is not None:
+            self.limiter.hit(digest(address), limit=limits.login_failures_per_address)
+            pair = _pair(email, address)
+            assert pair is not None
+            self.limiter.hit(pair, limit=limits.login_failures_per_known_address)
+
+    def login_succeeded(self, *, email: str, address: str | None) -> None:
+        """The address becomes (stays) known for this email, and its own failures are
+        forgiven. The email's count is left alone: wiping it would tell a guesser that
+        the account exists and is in use, and the agent no longer needs it wiped."""
+        pair = _pair(email, address)
+        if pair is not None:
+            self.limiter.remember(pair, seconds=self.limits.known_address_seconds)
+            self.limiter.reset(pair, limit=self.limits.login_failures_per_known_address)
+
+    def close(self) -> None:
+        self.limiter.close()
+
+    def _hit(self, value: str, limit: Limit, what: str) -> None:
+        decision = self.limiter.hit(digest(value), limit=limit)
+        if not decision.allowed:
+            raise RateLimited(what, retry_after=decision.retry_after)
