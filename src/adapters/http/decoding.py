@@ -9,10 +9,12 @@ turned into the Struct.
 from __future__ import annotations
 
 import functools
+import types
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Union, get_args, get_origin
 
 import msgspec
+from starlette.datastructures import ImmutableMultiDict
 from starlette.requests import Request
 
 from adapters.http.errors import ApiError, invalid
@@ -48,7 +50,8 @@ def decode_body(raw: bytes, kind: type[S], *, optional: bool = False) -> S:
         raise invalid("A JSON body is required.")
     try:
         data = msgspec.json.decode(raw)
-    except (msgspec.DecodeError, RecursionError):
+    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
+        # UnicodeDecodeError: bytes that are not UTF-8 inside a JSON string (found by fuzzing).
         raise invalid("The body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise invalid("The body must be a JSON object.")
@@ -62,9 +65,30 @@ def _fields(kind: type[msgspec.Struct]) -> dict[str, msgspec.structs.FieldInfo]:
 
 
 def decode_query(params: Mapping[str, str], kind: type[S]) -> S:
-    """Query values are strings: converted leniently ("5" is 5); unknown names are ignored."""
+    """Query values are strings: converted leniently ("5" is 5); unknown names are ignored.
+
+    A query value is never JSON null, so ``status=null`` is the string "null" (and
+    refused where it is not allowed), and a name given twice is refused: which of
+    the two was meant is not ours to guess.
+    """
     names = _fields(kind)
-    return convert_fields({k: v for k, v in params.items() if k in names}, kind, lax=True)
+    data = {k: v for k, v in params.items() if k in names}
+    problems = field_problems(data, kind, lax=True)
+    if isinstance(params, ImmutableMultiDict):
+        for name in data:
+            if len(params.getlist(name)) > 1:
+                problems[name] = "must be given once"
+    if problems:
+        raise invalid("Some fields are not valid.", fields=problems)
+    return msgspec.convert(data, kind, strict=False)
+
+
+def _not_null(annotation: Any) -> Any:
+    """``T | None`` as plain ``T``: for query values, which are strings, never null."""
+    if get_origin(annotation) not in (Union, types.UnionType):
+        return annotation
+    rest = tuple(arg for arg in get_args(annotation) if arg is not type(None))
+    return rest[0] if len(rest) == 1 else Union[rest]  # noqa: UP007
 
 
 def field_problems(
@@ -78,7 +102,7 @@ def field_problems(
                 problems[name] = "is required"
             continue
         try:
-            msgspec.convert(data[name], info.type, strict=not lax)
+            msgspec.convert(data[name], _not_null(info.type) if lax else info.type, strict=not lax)
         except msgspec.ValidationError as exc:
             problems[name] = describe(str(exc), info.type)
     return problems
