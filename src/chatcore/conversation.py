@@ -164,6 +164,19 @@ def escalate(conversation: Conversation, *, agent_id: str, now: datetime) -> boo
     return True
 
 
+def readable_by(conversation: Conversation, agent_id: str, *, is_admin: bool) -> bool:
+    """Any agent reads what the bot holds; the rest only its holder (or closer), or an admin.
+
+    Over REST and for a WebSocket subscription alike: a subscription taken while the
+    bot held the chat ends when another agent takes it.
+    """
+    return (
+        conversation.status is Status.AUTOMATED
+        or is_admin
+        or agent_id in (conversation.assigned_agent_id, conversation.closed_by_id)
+    )
+
+
 def agent_writes(conversation: Conversation, *, agent_id: str) -> None:
     if conversation.assigned_agent_id not in (None, agent_id):
         raise NotYourConversation()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from typing import Any
+from urllib.parse import unquote_plus
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -19,7 +20,11 @@ MAX_FRAME_BYTES = 64 * 1024
 
 # Agent tokens and customer session ids travel in the WebSocket URL (browsers cannot
 # set headers there), and uvicorn logs every URL: they are cut out of every line.
-_SECRET_IN_QUERY = re.compile(r"((?:access_token|customer_session_id)=)[^&\s\"']+")
+# A parameter's name is judged as the server reads it, percent-decoded (Starlette
+# takes "access%5Ftoken" for access_token), and generously: any name that speaks of
+# a token, session, password or secret loses its value. Too much cut is harmless.
+_QUERY_PAIR = re.compile(r"([^=&;?\s\"']+)=([^&;\s\"']+)")
+_SECRET_NAME = re.compile(r"token|session|passw|secret")
 
 
 class RedactSecrets(logging.Filter):
@@ -33,7 +38,19 @@ class RedactSecrets(logging.Filter):
 
 
 def _redact(text: str) -> str:
-    return _SECRET_IN_QUERY.sub(r"\1[redacted]", text)
+    return _QUERY_PAIR.sub(_redact_pair, text) if "=" in text else text
+
+
+def _redact_pair(pair: re.Match[str]) -> str:
+    name = pair.group(1)
+    for _ in range(3):  # doubly encoded names too: unquote until nothing changes
+        decoded = unquote_plus(name)
+        if decoded == name:
+            break
+        name = decoded
+    if _SECRET_NAME.search(name.lower()):
+        return f"{pair.group(1)}=[redacted]"
+    return pair.group(0)
 
 
 def uvicorn_config(app: ASGIApp, settings: Settings, **overrides: Any) -> uvicorn.Config:

@@ -241,12 +241,6 @@ REFUSALS: list[tuple[str, Case, int, str]] = [
         4400,
         "bad_request",
     ),
-    (
-        "customer without customer_session_id",
-        lambda w: ws_url(w.url, role="customer", conversation_id=w.automated),
-        4400,
-        "bad_request",
-    ),
     ("customer after_seq=-1", _customer(after_seq=-1), 4400, "bad_request"),
     ("customer after_seq=abc", _customer(after_seq="abc"), 4400, "bad_request"),
     ("customer after_seq=1.5", _customer(after_seq="1.5"), 4400, "bad_request"),
@@ -265,6 +259,13 @@ REFUSALS: list[tuple[str, Case, int, str]] = [
     # 4403: it exists, but not for you.
     ("customer, another session", _customer(session="other_session"), 4403, "forbidden"),
     ("customer, unknown session", _customer(session="not-a-session"), 4403, "forbidden"),
+    (
+        # The contract's 403: "customer session missing or not the conversation's owner".
+        "customer without customer_session_id",
+        lambda w: ws_url(w.url, role="customer", conversation_id=w.automated),
+        4403,
+        "forbidden",
+    ),
     (
         "agent, another agent's AGENT chat",
         _agent(token="bob", conversation="held"),
@@ -307,6 +308,18 @@ REFUSALS: list[tuple[str, Case, int, str]] = [
         _customer(conversation=UNKNOWN, session="other_session"),
         4404,
         "not_found",
+    ),
+    (
+        "customer, unknown conversation without a session: 404 first",
+        lambda w: ws_url(w.url, role="customer", conversation_id=UNKNOWN),
+        4404,
+        "not_found",
+    ),
+    (
+        "customer without a session, after_seq=abc: 400 first",
+        lambda w: ws_url(w.url, role="customer", conversation_id=w.automated, after_seq="abc"),
+        4400,
+        "bad_request",
     ),
     (
         "customer, unknown conversation with an unknown session: 404 first",

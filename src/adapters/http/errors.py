@@ -16,6 +16,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, ExceptionHandler, Message, Receive, Scope, Send
 
+from adapters.ratelimit import RateLimited
 from chatcore.errors import (
     DomainError,
     EmailTaken,
@@ -48,14 +49,15 @@ ErrorCode = Literal[
 ]
 
 
-class ErrorDetail(msgspec.Struct, frozen=True, omit_defaults=True):
+# forbid_unknown_fields: the document then says what the contract says, "this body and no other".
+class ErrorDetail(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
     code: ErrorCode
     message: str
     # Only on a 400 about fields: each invalid field and what is wrong with it.
     fields: dict[str, str] | msgspec.UnsetType = msgspec.UNSET
 
 
-class ErrorBody(msgspec.Struct, frozen=True):
+class ErrorBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     error: ErrorDetail
 
 
@@ -159,6 +161,12 @@ async def _on_http_exception(request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, code, message, headers=exc.headers)
 
 
+async def _on_rate_limited(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RateLimited)
+    headers = {"Retry-After": str(exc.retry_after)}
+    return error_response(429, "rate_limited", exc.message, headers=headers)
+
+
 async def _on_storage_unavailable(request: Request, exc: Exception) -> Response:
     log.warning("Storage unavailable on %s %s: %s", request.method, request.url.path, exc)
     headers = {"Retry-After": "1"}
@@ -167,6 +175,7 @@ async def _on_storage_unavailable(request: Request, exc: Exception) -> Response:
 
 EXCEPTION_HANDLERS: Mapping[type[Exception], ExceptionHandler] = {
     StorageUnavailable: _on_storage_unavailable,
+    RateLimited: _on_rate_limited,
     DomainError: _on_domain_error,
     ApiError: _on_api_error,
     HTTPException: _on_http_exception,

@@ -22,7 +22,28 @@ ERROR_MEANINGS = {
     404: "No such conversation, quick question or agent",
     409: "The current state does not allow it",
     413: "The request body is over 64 KiB",
-    503: "Not ready",
+    429: "Over a rate limit: `Retry-After` says how many seconds to wait",
+    503: "Storage is busy past its timeout: retry after `Retry-After` seconds",
+}
+NOT_READY = "Not ready: storage (or the event bus) does not answer"
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0},
+    }
+}
+# The headers that come with a refusal, whichever endpoint gives it.
+ERROR_HEADERS: dict[int, dict[str, Any]] = {
+    401: {
+        "WWW-Authenticate": {
+            "description": "The bearer challenge, on every 401",
+            "required": True,
+            "schema": {"type": "string", "const": "Bearer"},
+        }
+    },
+    429: _RETRY_AFTER,
+    503: _RETRY_AFTER,
 }
 TAGS = {
     Audience.CUSTOMER: "The chat widget: no login, any origin",
@@ -85,9 +106,23 @@ def _responses(endpoint: Endpoint, schemas: dict[Any, Any]) -> dict[str, Any]:
     for status, meaning in endpoint.also.items():
         responses[str(status)] = {**success, "description": meaning}
     error = _json({"$ref": REF.format(name=ErrorBody.__name__)})
-    for status in endpoint.error_statuses():
-        responses[str(status)] = {"description": ERROR_MEANINGS[status], "content": error}
+    for status in _error_statuses(endpoint):
+        refusal: dict[str, Any] = {"description": ERROR_MEANINGS[status], "content": error}
+        if status in ERROR_HEADERS:
+            refusal["headers"] = ERROR_HEADERS[status]
+        responses[str(status)] = refusal
+    if endpoint.audience is Audience.SYSTEM and "503" in responses:
+        responses["503"] = {"description": NOT_READY, "content": error}  # /readyz: no Retry-After
     return responses
+
+
+def _error_statuses(endpoint: Endpoint) -> list[int]:
+    """The endpoint's refusals, and 503 wherever storage is asked: it may be busy past its
+    timeout (adapters/http/errors.py). Only the system endpoints never ask it."""
+    statuses = set(endpoint.error_statuses())
+    if endpoint.audience is not Audience.SYSTEM:
+        statuses.add(503)
+    return sorted(statuses)
 
 
 def _operation(

@@ -62,6 +62,7 @@ class Connection:
         "close_code",
         "conversation_id",
         "ended",
+        "is_admin",
         "reader",
         "subscriptions",
         "token_id",
@@ -76,10 +77,12 @@ class Connection:
         agent_id: str | None = None,
         token_id: str | None = None,
         conversation_id: str | None = None,
+        is_admin: bool = False,
     ) -> None:
         self._asgi_send = send
         self.agent_id = agent_id
         self.token_id = token_id
+        self.is_admin = is_admin  # an admin's subscriptions outlive any change of holder
         self.conversation_id = conversation_id  # a customer's one conversation
         self.subscriptions: dict[str, Subscription] = {}
         self.close_code: int | None = None

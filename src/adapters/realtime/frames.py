@@ -13,6 +13,7 @@ CLOSE_BAD_REQUEST = 4400
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
+CLOSE_RATE_LIMITED = 4429  # kept on sending over the frame limit (docs/realtime.md)
 CLOSE_TOO_SLOW = 1013
 CLOSE_TRY_AGAIN = 1013  # missed events (a Redis outage): reconnect and resync by seq
 CLOSE_GOING_AWAY = 1001
@@ -94,7 +95,9 @@ def encode(kind: str, data: Any, *, now: datetime, conversation_id: str | None =
 # Client → server. Unknown extra fields are ignored; a wrong type or a missing field is a
 # bad_request, and so is any "type" not listed here.
 
-SeqFrom = Annotated[int, msgspec.Meta(ge=0)]
+# As over REST (MessagesQuery): past 2**53 - 1 no seq exists, and storage takes no bigger.
+MAX_SEQ = 2**53 - 1
+SeqFrom = Annotated[int, msgspec.Meta(ge=0, le=MAX_SEQ)]
 
 
 class Subscribe(msgspec.Struct, frozen=True, tag="subscribe", tag_field="type"):
@@ -128,6 +131,10 @@ def decode_client_frame(text: str) -> ClientFrame:
         frame: ClientFrame = _decoder.decode(text)
     except msgspec.DecodeError as error:
         raise BadFrame(_explain(error)) from None
+    except RecursionError:  # thousands of nested arrays in an ignored field (found by fuzzing)
+        raise BadFrame("The frame is nested too deeply.") from None
+    except UnicodeError:  # a lone surrogate, should a server ever pass one on
+        raise BadFrame("The frame is not valid UTF-8.") from None
     return frame
 
 

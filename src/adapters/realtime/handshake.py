@@ -90,11 +90,10 @@ def _after_seq(raw: str | None) -> int:
     return int(raw)
 
 
-def check_customer(greeting: Greeting) -> tuple[str, str]:
+def check_customer(greeting: Greeting) -> tuple[str, str | None]:
+    """A missing session is no bad request: as over REST, it is a 403 after the 404."""
     if greeting.conversation_id is None:
         raise bad_request("A customer connects to one conversation: conversation_id is required.")
-    if greeting.customer_session_id is None:
-        raise bad_request("customer_session_id is required.")
     _ = greeting.after_seq  # a malformed one is a 4400 before any lookup
     return greeting.conversation_id, greeting.customer_session_id
 

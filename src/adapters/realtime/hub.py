@@ -17,6 +17,7 @@ from adapters.realtime.frames import (
     AgentAssignedData,
     ChatClosedData,
     ClosedBy,
+    ConversationRef,
     ErrorData,
     PresenceData,
     encode,
@@ -28,7 +29,7 @@ from adapters.wire import (
     message_out,
     timestamp,
 )
-from chatcore.conversation import Conversation, Status
+from chatcore.conversation import Conversation, Status, readable_by
 from chatcore.events import (
     AgentAccessRevoked,
     AgentAssigned,
@@ -203,6 +204,26 @@ class Hub:
         )
         for connection in agents:
             connection.send_about(conversation.id, for_agents)
+        if event.status_changed or event.previous_agent_id is not None:
+            self._end_subscriptions_no_longer_allowed(conversation)
+
+    def _end_subscriptions_no_longer_allowed(self, conversation: Conversation) -> None:
+        """A subscription lasts while its agent may read the conversation over REST.
+
+        Any agent may watch what the bot holds; once another agent holds it, the
+        watchers are told ``system.unsubscribed`` and hear nothing more of it.
+        """
+        for connection in self.subscribers_of(conversation.id):
+            agent_id = connection.agent_id
+            if agent_id is None or readable_by(
+                conversation, agent_id, is_admin=connection.is_admin
+            ):
+                continue
+            self.unsubscribe(connection, conversation.id)
+            ref = ConversationRef(conversation.id)
+            connection.send(
+                encode("system.unsubscribed", ref, now=self._now(), conversation_id=conversation.id)
+            )
 
     def _agent_assigned(self, event: AgentAssigned) -> None:
         data = AgentAssignedData(event.conversation_id, assigned_agent_out(event.agent))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
+from adapters.ratelimit import Limit
 from adapters.realtime.frames import CLOSE_TRY_AGAIN
 from adapters.realtime.hub import Hub
 from adapters.realtime.liveness import InstanceLiveness, LivenessSettings
@@ -23,6 +24,7 @@ from adapters.redis_bus import RedisListener
 from adapters.threads import run
 from chatcore.events import DomainEvent, MessageCreated
 from chatcore.messages import SenderType
+from chatcore.ports import StorageUnavailable
 from chatcore.usecases import Context, presence
 
 log = logging.getLogger("chatcore.realtime")
@@ -42,6 +44,8 @@ class RealtimeSettings:
     queue_frames: int = 256
     allowed_origins: Sequence[str] = ()
     liveness: LivenessSettings = field(default_factory=LivenessSettings)
+    # Inbound frames per connection; None: unlimited (CHATCORE_RATE_LIMITS=off).
+    frame_limit: Limit | None = None
 
 
 class Realtime:
@@ -80,6 +84,8 @@ class Realtime:
         )
         self._subscribe = subscribe
         self._loop: asyncio.AbstractEventLoop | None = None
+        # Agents whose socket closed while the database could not record it, in order.
+        self._late_disconnects: list[str] = []
 
     def ready(self) -> bool:
         """For /readyz: without Redis always; with it, while its listener reads."""
@@ -100,6 +106,7 @@ class Realtime:
             # Already on the loop, in the order Redis delivered them.
             unsubscribe = listener.subscribe(self._deliver)
             listener.on_typing(self.typing_relay.show)
+            listener.on_missed(self._events_dropped)
             await listener.start()  # returns once the first connection worked or failed
         try:
             await self.liveness.start()
@@ -120,6 +127,7 @@ class Realtime:
             unsubscribe()
             if listener is not None:
                 listener.on_typing(None)
+                listener.on_missed(None)
                 assert self.remote is not None
                 await self.remote.close()
                 await listener.stop()
@@ -133,6 +141,11 @@ class Realtime:
         # these sockets. Closed with 1013, their clients reconnect with the last seq
         # they saw and the snapshot fills the gap.
         self._resync_everyone("the Redis event bus is back")
+
+    def _events_dropped(self) -> None:
+        # A publisher Redis failed dropped events these sockets may have missed
+        # (adapters/redis_bus/listener.py): the same remedy.
+        self._resync_everyone("an instance dropped events while Redis failed it")
 
     def _resync_everyone(self, why: str = "this instance was given up for dead") -> None:
         dropped = self.hub.all_connections()
@@ -173,6 +186,26 @@ class Realtime:
                 await run(presence.expire_presence, self.ctx)
             except Exception:
                 log.exception("presence sweep failed; trying again shortly")
+            await self._record_late_disconnects()
+
+    def disconnect_later(self, agent_id: str) -> None:
+        """An agent's socket closed and the storage could not count it off: the sweeper
+        does, once it answers again (a stop forgets this instance's counts anyway)."""
+        log.warning("could not record agent %s's disconnect yet; retrying", agent_id)
+        self._late_disconnects.append(agent_id)
+
+    async def _record_late_disconnects(self) -> None:
+        while self._late_disconnects:
+            agent_id = self._late_disconnects[0]
+            try:
+                await run(
+                    presence.agent_disconnected, self.ctx, agent_id, instance_id=self.instance_id
+                )
+            except StorageUnavailable:
+                return  # still unavailable: at the next sweep
+            except Exception:
+                log.exception("could not record an agent's disconnect")
+            self._late_disconnects.pop(0)
 
 
 class _Endpoint:

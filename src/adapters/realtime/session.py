@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
+import time
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, TypeVar
 
 from starlette.types import Receive, Scope, Send
 
+from adapters.ratelimit import gcra
 from adapters.realtime.connection import Connection, Subscription
 from adapters.realtime.frames import (
+    CLOSE_RATE_LIMITED,
     CLOSE_TRY_AGAIN,
     CLOSE_UNAUTHORIZED,
     BadFrame,
@@ -58,7 +62,17 @@ class SocketSession:
     coroutine around every frame, would be held or paid for every socket.
     """
 
-    __slots__ = ("_receive", "_scope", "_send", "actor", "ctx", "hub", "realtime")
+    __slots__ = (
+        "_frames_due",
+        "_frames_refused",
+        "_receive",
+        "_scope",
+        "_send",
+        "actor",
+        "ctx",
+        "hub",
+        "realtime",
+    )
 
     def __init__(self, realtime: Realtime, scope: Scope, receive: Receive, send: Send) -> None:
         self.realtime = realtime
@@ -68,6 +82,9 @@ class SocketSession:
         self._receive = receive
         self._send = send
         self.actor: Actor | None = None
+        # The inbound frame limit's state: two numbers per socket, no dict, no task.
+        self._frames_due: float | None = None
+        self._frames_refused = 0
 
     async def run(self) -> None:
         await self._receive()  # websocket.connect, always the first message
@@ -116,6 +133,7 @@ class SocketSession:
             close_timeout=float(settings.heartbeat_seconds) * 2,
             agent_id=self.actor.agent_id if self.actor else None,
             token_id=self.actor.token_id if self.actor else None,
+            is_admin=self.actor.is_admin if self.actor else False,
         )
         connected = Connected(greeting.role, connection.agent_id, settings.heartbeat_seconds)
         connection.send(self._frame("system.connected", connected))
@@ -195,6 +213,8 @@ class SocketSession:
 
     def _send_snapshot(self, connection: Connection, resync: Resync, *, after_seq: int) -> None:
         view, page = resync.view, resync.page
+        if view.conversation.id not in connection.subscriptions:
+            return  # let go while the snapshot was read: it changed hands (see the hub)
         shown = conversation_listing_out(view) if connection.is_agent else conversation_out(view)
         messages = [message_out(m) for m in page.items]
         conversation_id = view.conversation.id
@@ -210,6 +230,8 @@ class SocketSession:
             await self._send({"type": "websocket.close", "code": refused.close_code, "reason": ""})
 
     async def _on_frame(self, connection: Connection, text: str | None) -> None:
+        if not self._admit_frame(connection):
+            return
         if text is None:
             self._error(connection, "bad_request", "Frames are JSON text, not binary.")
             return
@@ -235,6 +257,33 @@ class SocketSession:
             self._error(connection, "bad_request", str(bad))
         except Refused as refused:
             self._error(connection, refused.code, refused.message)
+
+    def _admit_frame(self, connection: Connection) -> bool:
+        """The per-connection frame limit, before any decoding. A frame over it is
+        dropped: the first of a run is answered with ``rate_limited``; a client that
+        drops another whole burst's worth before it has calmed down is closed (4429)."""
+        limit = self.realtime.settings.frame_limit
+        if limit is None:
+            return True
+        if connection.closing:
+            return False
+        now = time.monotonic()
+        calm = self._frames_due is None or self._frames_due <= now  # a full allowance
+        decision, self._frames_due = gcra(self._frames_due, now=now, limit=limit)
+        if decision.allowed:
+            if calm:
+                self._frames_refused = 0
+            return True
+        self._frames_refused += 1
+        wait = max(1, math.ceil(decision.retry_after))
+        if self._frames_refused == 1:
+            message = f"Too many frames: this one was dropped. Try again in {wait} s."
+            self._error(connection, "rate_limited", message)
+        elif self._frames_refused > limit.count:
+            log.info("closing a connection that kept sending over the frame limit (4429)")
+            data = ErrorData("rate_limited", "Too many frames: closing.")
+            connection.close(CLOSE_RATE_LIMITED, last_words=self._frame("system.error", data))
+        return False
 
     async def _typing(self, connection: Connection, frame: Typing) -> None:
         relay = self.realtime.typing_relay
@@ -273,6 +322,10 @@ class SocketSession:
                     self.actor.agent_id,
                     instance_id=self.realtime.instance_id,
                 )
+            except StorageUnavailable:
+                # The database is down or busy: recorded later, or the agent would stay
+                # online for ever (tests/faults/test_postgres_restart.py).
+                self.realtime.disconnect_later(self.actor.agent_id)
             except Exception:
                 log.exception("could not record an agent's disconnect")
 

@@ -29,6 +29,9 @@ class Actor:
     token_id: str
     # When the token dies on its own: live connections are closed then.
     expires_at: datetime | None = None
+    # As it was when the token was checked (roles never change). Use cases re-read the
+    # agent; this is for what only routes events, like a socket's subscriptions.
+    is_admin: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +50,8 @@ def authenticate(ctx: Context, access_token: str | None) -> Actor:
     with transaction(ctx, write=False) as tx:
         if not tx.uow.tokens.is_live(claims.token_id, now=now):
             raise Unauthorized()
-        require_agent(tx.uow, claims.agent_id)
-    return Actor(claims.agent_id, claims.token_id, claims.expires_at)
+        agent = require_agent(tx.uow, claims.agent_id)
+    return Actor(claims.agent_id, claims.token_id, claims.expires_at, is_admin=agent.is_admin)
 
 
 def setup_needed(ctx: Context) -> bool:

@@ -45,11 +45,7 @@ def closed_text(agent: Agent) -> str:
 
 def may_read(agent: Agent, conversation: Conversation) -> bool:
     """Any agent reads what the bot holds; the rest only its holder, or an admin."""
-    return (
-        conversation.status is Status.AUTOMATED
-        or agent.is_admin
-        or agent.id in (conversation.assigned_agent_id, conversation.closed_by_id)
-    )
+    return rules.readable_by(conversation, agent.id, is_admin=agent.is_admin)
 
 
 def list_conversations(
