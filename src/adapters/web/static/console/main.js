@@ -17,6 +17,7 @@ const app = {
   signedIn: false,
   listsGeneration: 0,
   refreshTimer: null,
+  presenceChanges: 0, // presence chosen here so far: a slower read of "me" must not undo one
 };
 
 const socket = new AgentSocket({
@@ -241,8 +242,11 @@ async function onConnected() {
   // Anything may have happened while we were away: resync everything.
   loadLists();
   conversation.resync();
+  const changesBefore = app.presenceChanges;
   try {
-    store.setMe(await api.me());
+    const me = await api.me();
+    // Asked before a presence chosen meanwhile was stored: it would put the old one back.
+    if (app.presenceChanges === changesBefore) store.setMe(me);
   } catch {
     /* a 401 signs us out through onUnauthorized */
   }
@@ -314,6 +318,7 @@ function renderMe() {
 async function changePresence(event) {
   const select = event.currentTarget;
   const wanted = select.value;
+  app.presenceChanges += 1;
   select.dataset.busy = "1";
   select.disabled = true;
   try {
