@@ -105,6 +105,19 @@ async def post(http: httpx.AsyncClient, speaker: Speaker, key: str) -> httpx.Res
     return await http.post(path, json=payload, headers=headers)
 
 
+async def post_recorded(
+    http: httpx.AsyncClient, ledger: Ledger, speaker: Speaker, key: str
+) -> httpx.Response:
+    """One message with its key, written in the ledger as acknowledged or unknown."""
+    ledger.speaker_of[key] = speaker
+    response = await post(http, speaker, key)
+    if response.status_code in (200, 201):
+        ledger.acked[key] = response.json()["message"]
+    else:
+        ledger.unknown[key] = str(response.status_code)
+    return response
+
+
 async def talk(
     http: httpx.AsyncClient,
     speaker: Speaker,

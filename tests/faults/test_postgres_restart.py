@@ -45,7 +45,7 @@ from fault_kit import (
     assert_unavailable,
     check_history,
     history,
-    post,
+    post_recorded,
     private_postgres,
     retry_all,
     setup_chats,
@@ -117,7 +117,7 @@ async def _outage(
         await leaving.ping()  # answered once its handshake, the connection counted, is done
         for n in range(5):
             for speaker in (customer, agent):
-                await _post_keyed(http, ledger, speaker, f"{speaker.name}-{n}")
+                await post_recorded(http, ledger, speaker, f"{speaker.name}-{n}")
         assert len(ledger.acked) == 10, ledger.unknown
 
         stopped = time.monotonic()
@@ -135,7 +135,7 @@ async def _outage(
         for n in range(5, 7):  # messages posted during the outage: unknown, retried later
             for speaker in (customer, agent):
                 key = f"{speaker.name}-{n}"
-                response = await _post_keyed(http, ledger, speaker, key)
+                response = await post_recorded(http, ledger, speaker, key)
                 assert_unavailable(response)
 
         ready = await http.get("/readyz")
@@ -238,15 +238,3 @@ async def _unavailable_in_time(
     assert_unavailable(response)
     assert took < within, f"{response.request.url.path}: answered after {took} s"
     return took
-
-
-async def _post_keyed(
-    http: httpx.AsyncClient, ledger: Ledger, speaker: Any, key: str
-) -> httpx.Response:
-    ledger.speaker_of[key] = speaker
-    response = await post(http, speaker, key)
-    if response.status_code in (200, 201):
-        ledger.acked[key] = response.json()["message"]
-    else:
-        ledger.unknown[key] = str(response.status_code)
-    return response

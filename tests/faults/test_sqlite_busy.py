@@ -42,7 +42,7 @@ from fault_kit import (
     assert_unavailable,
     check_history,
     history,
-    post,
+    post_recorded,
     retry_all,
     setup_chats,
     speakers_of,
@@ -150,7 +150,7 @@ async def _long_hold(live: LiveServer, chats: list[Chat]) -> dict[str, Any]:
             # Eight writes at once, twice the worker threads' worth of escalations too.
             timed = await asyncio.gather(
                 *(
-                    _timed(lambda s=s, n=n: _post_raw(http, ledger, s, f"{s.name}-long{n}"))
+                    _timed(lambda s=s, n=n: post_recorded(http, ledger, s, f"{s.name}-long{n}"))
                     for s in speakers
                     for n in range(2)
                 )
@@ -210,17 +210,5 @@ async def _timed(
     return response, round(time.monotonic() - started, 2)
 
 
-async def _post_raw(
-    http: httpx.AsyncClient, ledger: Ledger, speaker: Speaker, key: str
-) -> httpx.Response:
-    ledger.speaker_of[key] = speaker
-    response = await post(http, speaker, key)
-    if response.status_code in (200, 201):
-        ledger.acked[key] = response.json()["message"]
-    else:
-        ledger.unknown[key] = str(response.status_code)
-    return response
-
-
 async def _post(http: httpx.AsyncClient, ledger: Ledger, speaker: Speaker, key: str) -> int:
-    return (await _post_raw(http, ledger, speaker, key)).status_code
+    return (await post_recorded(http, ledger, speaker, key)).status_code
