@@ -745,18 +745,30 @@ class TokenContract(Fixtures):
         self.add_agents(uow_factory, alice, bob)
         return alice, bob
 
-    def live(self, uow_factory: UnitOfWorkFactory, *ids: str, now: datetime = T0) -> set[str]:
+    def live(
+        self, uow_factory: UnitOfWorkFactory, owners: dict[str, Agent], now: datetime = T0
+    ) -> set[str]:
+        """Which of these token ids are live for the agent given for each."""
         with reading(uow_factory) as uow:
-            return {token for token in ids if uow.tokens.is_live(token, now=now)}
+            return {t for t, a in owners.items() if uow.tokens.is_live(t, agent_id=a.id, now=now)}
 
     def test_a_token_lives_until_it_expires(
         self, uow_factory: UnitOfWorkFactory, agents: tuple[Agent, Agent]
     ) -> None:
+        alice = agents[0]
         with committed(uow_factory) as uow:
-            uow.tokens.add("t1", agent_id=agents[0].id, expires_at=at(60))
-        assert self.live(uow_factory, "t1", "unknown") == {"t1"}
-        assert self.live(uow_factory, "t1", now=at(59)) == {"t1"}
-        assert self.live(uow_factory, "t1", now=at(60)) == set()
+            uow.tokens.add("t1", agent_id=alice.id, expires_at=at(60))
+        assert self.live(uow_factory, {"t1": alice, "unknown": alice}) == {"t1"}
+        assert self.live(uow_factory, {"t1": alice}, now=at(59)) == {"t1"}
+        assert self.live(uow_factory, {"t1": alice}, now=at(60)) == set()
+
+    def test_a_token_id_is_live_only_for_its_own_agent(
+        self, uow_factory: UnitOfWorkFactory, agents: tuple[Agent, Agent]
+    ) -> None:
+        alice, bob = agents
+        with committed(uow_factory) as uow:
+            uow.tokens.add("t1", agent_id=alice.id, expires_at=at(60))
+        assert self.live(uow_factory, {"t1": bob}) == set()
 
     def test_revoke_and_revoke_all(
         self, uow_factory: UnitOfWorkFactory, agents: tuple[Agent, Agent]
@@ -765,16 +777,16 @@ class TokenContract(Fixtures):
         with committed(uow_factory) as uow:
             for token, agent in [("a1", alice), ("a2", alice), ("a3", alice), ("b1", bob)]:
                 uow.tokens.add(token, agent_id=agent.id, expires_at=at(60))
-        tokens = ("a1", "a2", "a3", "b1")
+        tokens = {"a1": alice, "a2": alice, "a3": alice, "b1": bob}
         with committed(uow_factory) as uow:
             uow.tokens.revoke("a1")
-        assert self.live(uow_factory, *tokens) == {"a2", "a3", "b1"}
+        assert self.live(uow_factory, tokens) == {"a2", "a3", "b1"}
         with committed(uow_factory) as uow:
             uow.tokens.revoke_all(alice.id, keep="a3")
-        assert self.live(uow_factory, *tokens) == {"a3", "b1"}
+        assert self.live(uow_factory, tokens) == {"a3", "b1"}
         with committed(uow_factory) as uow:
             uow.tokens.revoke_all(alice.id)
-        assert self.live(uow_factory, *tokens) == {"b1"}
+        assert self.live(uow_factory, tokens) == {"b1"}
 
     def test_purge_expired_removes_only_dead_rows(
         self, uow_factory: UnitOfWorkFactory, agents: tuple[Agent, Agent]
@@ -785,7 +797,8 @@ class TokenContract(Fixtures):
         with committed(uow_factory) as uow:
             uow.tokens.purge_expired(now=at(50))
         # Asked as of an earlier time, only a row that is really gone reads as dead.
-        assert self.live(uow_factory, "old", "new", now=at(0)) == {"new"}
+        owners = {"old": agents[0], "new": agents[1]}
+        assert self.live(uow_factory, owners, now=at(0)) == {"new"}
 
     def test_a_token_needs_a_known_agent(
         self, uow_factory: UnitOfWorkFactory, integrity_error: type[Exception]

@@ -302,9 +302,9 @@ class InMemoryTokens(_Repository):
             raise IntegrityError(f"no agent {agent_id}")
         tables.tokens[token_id] = TokenRow(agent_id, expires_at)
 
-    def is_live(self, token_id: str, *, now: datetime) -> bool:
+    def is_live(self, token_id: str, *, agent_id: str, now: datetime) -> bool:
         row = self._tables.tokens.get(token_id)
-        return row is not None and now < row.expires_at
+        return row is not None and row.agent_id == agent_id and now < row.expires_at
 
     def revoke(self, token_id: str) -> None:
         self._writable().tokens.pop(token_id, None)

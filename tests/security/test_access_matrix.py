@@ -278,6 +278,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             "never_issued": jwt.encode(
                 {**forged_claims, "jti": str(UNKNOWN)}, SECRET_KEY, algorithm="HS256"
             ),
+            # The server's own key, Alice's live jti, the admin's subject: a token id
+            # counts only for the agent it was issued to.
+            "borrowed_jti": jwt.encode(
+                {**forged_claims, "sub": admin.id}, SECRET_KEY, algorithm="HS256"
+            ),
             # Alice's token with the subject swapped for the admin's, signature kept.
             "tampered": ".".join(
                 [
@@ -422,6 +427,9 @@ IDENTITIES: list[Identity] = [
     Identity("forged: HS512 with the server's key", _token("hs512"), customer=403, agent=401),
     Identity("forged: the server's key, never issued", _token("never_issued"), 403, 401),
     Identity("tampered: subject swapped for the admin", _token("tampered"), 403, 401),
+    Identity(
+        "signed, the admin's subject on Alice's live token id", _token("borrowed_jti"), 403, 401
+    ),
     Identity(
         "a bearer header that is not one", lambda w: {"Authorization": "Basic YTpi"}, 403, 401
     ),
@@ -615,6 +623,7 @@ WS_CASES: list[WsCase] = [
         "unauthorized",
     ),
     ("agent, tampered subject", _agent_ws(_dead("tampered")), 4401, "unauthorized"),
+    ("agent, borrowed token id", _agent_ws(_dead("borrowed_jti")), 4401, "unauthorized"),
     # An agent that is alive, naming a conversation it may not read.
     (
         "agent, another agent's AGENT chat",

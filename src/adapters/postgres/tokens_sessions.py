@@ -32,9 +32,10 @@ class PostgresAccessTokenRepository:
             "access_tokens", {"id": token_id, "agent_id": agent_id, "expires_at": to_db(expires_at)}
         )
 
-    def is_live(self, token_id: str, *, now: datetime) -> bool:
+    def is_live(self, token_id: str, *, agent_id: str, now: datetime) -> bool:
         row = self._txn.one(
-            "SELECT 1 FROM access_tokens WHERE id = %s AND expires_at > %s", [token_id, to_db(now)]
+            "SELECT 1 FROM access_tokens WHERE id = %s AND agent_id = %s AND expires_at > %s",
+            [token_id, agent_id, to_db(now)],
         )
         return row is not None
 

@@ -32,9 +32,12 @@ class SqliteAccessTokenRepository:
             {"id": token_id, "agent_id": agent_id, "expires_at": to_text(expires_at)}
         )
 
-    def is_live(self, token_id: str, *, now: datetime) -> bool:
+    def is_live(self, token_id: str, *, agent_id: str, now: datetime) -> bool:
         rows = self._table.where(
-            "id = ? AND expires_at > ?", [token_id, to_text(now)], select_sql="1", limit=1
+            "id = ? AND agent_id = ? AND expires_at > ?",
+            [token_id, agent_id, to_text(now)],
+            select_sql="1",
+            limit=1,
         )
         return any(rows)
 

@@ -48,7 +48,7 @@ def authenticate(ctx: Context, access_token: str | None) -> Actor:
     now = ctx.clock.now()
     claims = ctx.tokens.read(access_token, now=now)
     with transaction(ctx, write=False) as tx:
-        if not tx.uow.tokens.is_live(claims.token_id, now=now):
+        if not tx.uow.tokens.is_live(claims.token_id, agent_id=claims.agent_id, now=now):
             raise Unauthorized()
         agent = require_agent(tx.uow, claims.agent_id)
     return Actor(claims.agent_id, claims.token_id, claims.expires_at, is_admin=agent.is_admin)
