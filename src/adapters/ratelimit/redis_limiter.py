@@ -19,10 +19,9 @@ import time
 from collections.abc import Callable
 
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from adapters.ratelimit.gcra import ALLOWED, Decision, Limit
+from adapters.redis_client import fail_fast_client
 
 log = logging.getLogger("chatcore.ratelimit")
 
@@ -66,13 +65,7 @@ class RedisRateLimiter:
         self._prefix = f"{namespace}:ratelimit:"
         self._pause = pause_after_failure
         self._clock = clock
-        # Thread-safe (a pooled connection per call); no retries, as in the event bus.
-        self._client = redis.Redis.from_url(
-            url,
-            socket_timeout=socket_timeout,
-            socket_connect_timeout=socket_timeout,
-            retry=Retry(NoBackoff(), 0),
-        )
+        self._client = fail_fast_client(url, timeout=socket_timeout)
         # EVALSHA, loading the script again if Redis lost it (a restart, SCRIPT FLUSH).
         self._script = self._client.register_script(GCRA_SCRIPT)
         self._lock = threading.Lock()

@@ -35,11 +35,10 @@ import uuid
 from collections.abc import Callable, Sequence
 
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from adapters.redis_bus.channels import NAMESPACE, channels_for, resync_channel
 from adapters.redis_bus.codec import ResyncNotice, encode, new_event_id
+from adapters.redis_client import fail_fast_client
 from chatcore.events import DomainEvent
 
 logger = logging.getLogger(__name__)
@@ -64,15 +63,8 @@ class RedisEventBus:
         self.namespace = namespace
         self._pause = pause_after_failure
         self._clock = clock
-        # Thread-safe: each publish borrows a pooled connection. Retries are off
-        # (redis-py retries three times by default): the pause below does that job
-        # without holding a use case.
-        self._client = redis.Redis.from_url(
-            url,
-            socket_timeout=socket_timeout,
-            socket_connect_timeout=socket_timeout,
-            retry=Retry(NoBackoff(), 0),
-        )
+        # The pause below does the retrying, without holding a use case.
+        self._client = fail_fast_client(url, timeout=socket_timeout)
         self._lock = threading.Lock()
         self._paused_until = 0.0
         self._dropped_in_outage = 0  # not announced yet
