@@ -13,16 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
@@ -30,6 +25,7 @@ import pytest
 import redis
 from helpers import customer_headers, expect, go_online, register_admin, start_conversation
 from postgres_fixtures import scratch_database, url_for
+from serve_process import Instance, chatcore_serve
 from test_redis_bus import OwnRedis
 from ws_client import (
     agent_says,
@@ -45,7 +41,6 @@ from ws_client import (
 )
 
 REDIS_URL = os.environ.get("CHATCORE_TEST_REDIS", "redis://127.0.0.1:6379/0")
-CHATCORE = str(Path(sys.executable).with_name("chatcore"))
 SECRET = "two-instances-test-secret-0123456789abcdef"
 
 
@@ -60,23 +55,6 @@ def _require_redis(url: str) -> None:
         )
 
 
-@dataclass(frozen=True)
-class Instance:
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def tail(self) -> str:
-        return self.log.read_text(errors="replace")[-3000:]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
 def serving(
     database: str,
     redis_url: str,
@@ -85,10 +63,8 @@ def serving(
     name: str,
     *,
     env_extra: dict[str, str] | None = None,
-) -> Iterator[Instance]:
-    port = _free_port()
+) -> AbstractContextManager[Instance]:
     env = {
-        **os.environ,
         "CHATCORE_DATABASE": database,
         "CHATCORE_REDIS_URL": redis_url,
         "CHATCORE_REDIS_NAMESPACE": namespace,
@@ -96,37 +72,9 @@ def serving(
         "CHATCORE_RATE_LIMITS": "off",
         "CHATCORE_BCRYPT_ROUNDS": "4",
         "CHATCORE_PRESENCE_GRACE_SECONDS": "30",
-        "CHATCORE_HOST": "127.0.0.1",
-        "CHATCORE_PORT": str(port),
         **(env_extra or {}),
     }
-    log = scratch / f"{name}.log"
-    url = f"http://127.0.0.1:{port}"
-    with open(log, "wb") as out:
-        process = subprocess.Popen([CHATCORE, "serve"], env=env, stdout=out, stderr=out)
-    instance = Instance(url, process, log)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"{name} exited with {process.returncode}: {instance.tail()}")
-            try:
-                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{name} did not come up: {instance.tail()}")
-            time.sleep(0.05)
-        yield instance
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    return chatcore_serve(env, log=scratch / f"{name}.log", name=name)
 
 
 @contextmanager

@@ -17,15 +17,8 @@ output.
 from __future__ import annotations
 
 import logging
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -43,12 +36,12 @@ from helpers import (
     register_agent,
     start_conversation,
 )
+from serve_process import Instance, chatcore_serve
 from ws_client import WS_PATH, agent_url, connect, customer_url, refused, run
 
 from entrypoints.server import RedactSecrets
 from servers import LiveServer
 
-CHATCORE = str(Path(sys.executable).with_name("chatcore"))
 CONSOLE = "https://console.example.com"
 EVIL = "https://evil.example.net"
 SECRET_KEY = "log-test-signing-key-" + "q" * 48
@@ -137,58 +130,14 @@ def test_customers_connect_from_any_origin_even_with_a_list_set(
 # -- a real `chatcore serve`, its output captured ---------------------------------------
 
 
-@dataclass
-class Served:
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def serving(tmp_path: Path, **env_extra: str) -> Iterator[Served]:
-    port = _free_port()
+def serving(tmp_path: Path, **env_extra: str) -> AbstractContextManager[Instance]:
     env = {
-        **os.environ,
         "CHATCORE_DATABASE": str(tmp_path / "served.db"),
-        "CHATCORE_HOST": "127.0.0.1",
-        "CHATCORE_PORT": str(port),
         "CHATCORE_BCRYPT_ROUNDS": "4",
         "CHATCORE_RATE_LIMITS": "off",
         **env_extra,
     }
-    log = tmp_path / "serve.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen([CHATCORE, "serve"], env=env, stdout=out, stderr=out)
-    served = Served(f"http://127.0.0.1:{port}", process, log)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, f"serve exited: {served.output()}"
-            try:
-                if httpx.get(served.url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, f"serve did not come up: {served.output()}"
-            time.sleep(0.05)
-        yield served
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    return chatcore_serve(env, log=tmp_path / "serve.log")
 
 
 def test_chatcore_serve_takes_allowed_origins_from_its_environment(tmp_path: Path) -> None:
