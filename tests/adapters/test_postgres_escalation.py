@@ -8,30 +8,24 @@ can keep each read-choose-assign sequence indivisible.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
 from functools import partial
 
 import pytest
 from postgres_fixtures import PostgresFixtures
 from storage_contract import committed, make_agent
-from test_sqlite_escalation import RecordingPublisher, check_capacity_race, joined_messages, race
+from test_sqlite_escalation import RaceWorld, RecordingPublisher, check_capacity_race, race
 
 from adapters.postgres import PostgresDatabase
-from adapters.security import BcryptHasher, JwtTokenService
-from adapters.system import RandomIds, SystemClock
 from chatcore.agents import Agent, Role
 from chatcore.bot import FaqEntry
 from chatcore.conversation import ConversationView, Status
 from chatcore.errors import SlugTaken
 from chatcore.events import AgentAssigned, ConversationUpdated, MessageCreated
-from chatcore.presence import Presence, PresenceStatus
-from chatcore.usecases import Actor, Context, Policy, customer
+from chatcore.usecases import Actor, Context, customer
 from chatcore.usecases import admin as admin_usecases
 
 
-class Escalation(PostgresFixtures):
-    capacity = 0
-
+class Escalation(PostgresFixtures, RaceWorld):
     @pytest.fixture
     def other_database(
         self, postgres_url: str, database: PostgresDatabase
@@ -42,21 +36,6 @@ class Escalation(PostgresFixtures):
         other.close()
 
     @pytest.fixture
-    def publisher(self) -> RecordingPublisher:
-        return RecordingPublisher()
-
-    def context(self, database: PostgresDatabase, publisher: RecordingPublisher) -> Context:
-        return Context(
-            uow=database.uow,
-            publisher=publisher,
-            clock=SystemClock(),
-            ids=RandomIds(),
-            hasher=BcryptHasher(rounds=4),  # unused here: agents are stored directly
-            tokens=JwtTokenService("escalation-tests-secret-0123456789", ttl=timedelta(hours=1)),
-            policy=Policy(agent_capacity=self.capacity),
-        )
-
-    @pytest.fixture
     def instances(
         self,
         database: PostgresDatabase,
@@ -64,18 +43,6 @@ class Escalation(PostgresFixtures):
         publisher: RecordingPublisher,
     ) -> list[Context]:
         return [self.context(database, publisher), self.context(other_database, publisher)]
-
-    @pytest.fixture
-    def agents(self, database: PostgresDatabase) -> list[Agent]:
-        online = Presence(chosen=PresenceStatus.ONLINE)
-        team = [make_agent(name, presence=online) for name in ("Alice", "Bob", "Carol")]
-        with committed(database.uow) as uow:
-            for agent in team:
-                uow.agents.add(agent)
-        return team
-
-    def joined_messages(self, database: PostgresDatabase, conversation_id: str) -> list[str]:
-        return joined_messages(database.uow, conversation_id)
 
 
 class TestOneConversation(Escalation):

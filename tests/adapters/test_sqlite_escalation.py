@@ -26,10 +26,11 @@ from chatcore.conversation import ConversationView, Status
 from chatcore.errors import NoAgentAvailable
 from chatcore.events import AgentAssigned, ConversationUpdated, DomainEvent, MessageCreated
 from chatcore.messages import SenderType
-from chatcore.ports import UnitOfWorkFactory
+from chatcore.ports import EventPublisher, UnitOfWorkFactory
 from chatcore.presence import Presence, PresenceStatus
 from chatcore.usecases import Context, Policy, customer
 from chatcore.usecases.customer import StartedConversation
+from entrypoints.bootstrap import Database
 
 T = TypeVar("T")
 
@@ -107,15 +108,18 @@ def check_capacity_race(
         assert len(joined_messages(uow, conversation_id)) == 1
 
 
-class Escalation(SqliteFixtures):
+class RaceWorld:
+    """What every store's race tests share: a recording publisher, a use-case context
+    over a database, and three online agents. ``database`` comes from the store's
+    fixtures (SqliteFixtures, PostgresFixtures)."""
+
     capacity = 0
 
     @pytest.fixture
     def publisher(self) -> RecordingPublisher:
         return RecordingPublisher()
 
-    @pytest.fixture
-    def ctx(self, database: SqliteDatabase, publisher: RecordingPublisher) -> Context:
+    def context(self, database: Database, publisher: EventPublisher) -> Context:
         return Context(
             uow=database.uow,
             publisher=publisher,
@@ -127,7 +131,7 @@ class Escalation(SqliteFixtures):
         )
 
     @pytest.fixture
-    def agents(self, database: SqliteDatabase) -> list[Agent]:
+    def agents(self, database: Database) -> list[Agent]:
         online = Presence(chosen=PresenceStatus.ONLINE)
         team = [make_agent(name, presence=online) for name in ("Alice", "Bob", "Carol")]
         with committed(database.uow) as uow:
@@ -135,8 +139,14 @@ class Escalation(SqliteFixtures):
                 uow.agents.add(agent)
         return team
 
-    def joined_messages(self, database: SqliteDatabase, conversation_id: str) -> list[str]:
+    def joined_messages(self, database: Database, conversation_id: str) -> list[str]:
         return joined_messages(database.uow, conversation_id)
+
+
+class Escalation(SqliteFixtures, RaceWorld):
+    @pytest.fixture
+    def ctx(self, database: SqliteDatabase, publisher: RecordingPublisher) -> Context:
+        return self.context(database, publisher)
 
 
 class TestOneConversation(Escalation):
