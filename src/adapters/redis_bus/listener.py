@@ -230,7 +230,7 @@ class RedisListener:
                 self._set_health(False)
                 self._fail_waiting()
                 with contextlib.suppress(*_LOST):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]  # untyped in redis-py
+                    await pubsub.aclose()
             self._tried.set()
             if was_healthy:
                 # Reconnect at once (a restart is often quick), then back off.
