@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from types import FrameType
 import uvicorn
 
 from entrypoints.bootstrap import build
-from entrypoints.cli_common import add_setting, settings_from
+from entrypoints.cli_common import CliError, add_setting, settings_from
 from entrypoints.server import uvicorn_config
 
 STARTUP_FAILED = 1
@@ -40,7 +41,14 @@ SWITCH_INTERVAL_SECONDS = 0.001
 def serve_forever(args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM; a stop by signal is a normal end (exit 0)."""
     settings = settings_from(args)
-    chatcore = build(settings)
+    # The port first: on a taken one, nothing is said to serve and nothing is made
+    # (no database file, no secret file) before the refusal.
+    listening = _listen(settings.host, settings.port)
+    try:
+        chatcore = build(settings)
+    except BaseException:
+        listening.close()
+        raise
     config = uvicorn_config(chatcore.app, settings)
     server = uvicorn.Server(config)
     # The event loop shares the GIL with the worker threads running use cases; by
@@ -53,12 +61,28 @@ def serve_forever(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     try:
         with _stop_signals_end_normally():
-            server.run()
+            server.run(sockets=[listening])
     except _Stopped:
         pass
     finally:
         chatcore.close()
+        listening.close()
     return 0 if server.started else STARTUP_FAILED
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The server's socket, bound as uvicorn would bind it, or a clear refusal."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listening = socket.socket(family, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind((host, port))
+    except OSError as error:
+        listening.close()
+        reason = error.strerror or str(error)
+        raise CliError(f"cannot serve on {host} port {port}: {reason}") from None
+    listening.set_inheritable(True)
+    return listening
 
 
 class _Stopped(Exception):
