@@ -33,11 +33,11 @@ from adapters.postgres import PostgresDatabase, SchemaTooNew
 from adapters.postgres import rows as target_rows
 from adapters.postgres.connections import unavailable_on_failure
 from adapters.postgres.sql import Txn
-from adapters.sqlite import DEFAULT_FAQS
 from adapters.sqlite import SCHEMA_VERSION as SQLITE_SCHEMA_VERSION
 from adapters.sqlite import rows as source_rows
 from adapters.sqlite.connections import BUSY_TIMEOUT_MS
 from adapters.sqlite.migrations import schema_version
+from chatcore.default_faqs import DEFAULT_FAQS
 
 # Rows held in memory at a time per table: a conversation with 100,000 messages is
 # streamed through, never loaded whole.

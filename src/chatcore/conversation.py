@@ -1,8 +1,9 @@
 """The conversation state machine: AUTOMATED → AGENT → CLOSED.
 
-Sans-I/O, in the manner of h11's ``_state.py``: everything that decides a
-transition is the table below; each event has one function; a refused pair
-raises the domain error named in ``REFUSALS``. Time comes in as an argument.
+Sans-I/O, in the manner of h11's ``_state.py``: every next status comes from the
+table below, looked up in one place (``next_status``) and entered in one place
+(``_fire``); each event has one function; a refused pair raises the domain
+error named in ``REFUSALS``. Time comes in as an argument.
 
     AUTOMATED ──escalate──▶ AGENT ──close──▶ CLOSED
         ▲                     │
@@ -89,13 +90,6 @@ class Conversation:
     closed_by_id: str | None = None
     last_seq: int = 0
 
-    def refuse_unless(self, trigger: Trigger) -> Status:
-        """The state ``trigger`` leads to, or the domain error that refuses it."""
-        target = TRANSITIONS[self.status].get(trigger)
-        if target is None:
-            raise REFUSALS[self.status]()
-        return target
-
     def append(
         self,
         sender: Sender,
@@ -136,28 +130,50 @@ def customer_sender(conversation: Conversation) -> Sender:
     return Sender(SenderType.CUSTOMER, None, conversation.customer.display_name)
 
 
-# One function per event. Each checks the table first, then changes the state.
+def next_status(conversation: Conversation, trigger: Trigger) -> Status:
+    """The table's entry for the conversation's status and ``trigger``.
+
+    A pair the table lacks is refused: this raises the state's error from ``REFUSALS``.
+    """
+    target = TRANSITIONS[conversation.status].get(trigger)
+    if target is None:
+        raise REFUSALS[conversation.status]()
+    return target
+
+
+def _fire(conversation: Conversation, trigger: Trigger) -> None:
+    # The one place a conversation's status is assigned (building one aside).
+    conversation.status = next_status(conversation, trigger)
+
+
+def has_agent(conversation: Conversation) -> bool:
+    """An agent holds the chat: escalating again changes nothing."""
+    return conversation.status is Status.AGENT
+
+
+def ensure_escalation_allowed(conversation: Conversation) -> None:
+    """Raise the state's refusal (a closed chat) before anyone looks for an agent."""
+    next_status(conversation, Trigger.ESCALATE)
+
+
+# One function per event. Each fires the table first (a refusal changes nothing),
+# then sets what the event owns besides the status.
 
 
 def customer_writes(conversation: Conversation) -> None:
-    conversation.refuse_unless(Trigger.CUSTOMER_WRITES)
+    _fire(conversation, Trigger.CUSTOMER_WRITES)
 
 
 def quick_reply(conversation: Conversation) -> None:
-    conversation.refuse_unless(Trigger.QUICK_REPLY)
-
-
-def escalation_needed(conversation: Conversation) -> bool:
-    """True when escalating would assign an agent; False for the no-op in AGENT."""
-    conversation.refuse_unless(Trigger.ESCALATE)
-    return conversation.status is Status.AUTOMATED
+    _fire(conversation, Trigger.QUICK_REPLY)
 
 
 def escalate(conversation: Conversation, *, agent_id: str, now: datetime) -> bool:
     """Hand the chat to ``agent_id``; False (and nothing changes) when an agent has it."""
-    if not escalation_needed(conversation):
+    already_held = has_agent(conversation)
+    _fire(conversation, Trigger.ESCALATE)
+    if already_held:
         return False
-    conversation.status = Status.AGENT
     conversation.assigned_agent_id = agent_id
     conversation.escalated_at = now
     conversation.updated_at = now
@@ -180,26 +196,26 @@ def readable_by(conversation: Conversation, agent_id: str, *, is_admin: bool) ->
 def agent_writes(conversation: Conversation, *, agent_id: str) -> None:
     if conversation.assigned_agent_id not in (None, agent_id):
         raise NotYourConversation()
-    conversation.refuse_unless(Trigger.AGENT_WRITES)
+    _fire(conversation, Trigger.AGENT_WRITES)
 
 
 def close(conversation: Conversation, *, by_agent_id: str, by_admin: bool, now: datetime) -> None:
     if conversation.assigned_agent_id not in (None, by_agent_id) and not by_admin:
         raise NotYourConversation()
-    conversation.status = conversation.refuse_unless(Trigger.CLOSE)
+    _fire(conversation, Trigger.CLOSE)
     conversation.closed_at = now
     conversation.closed_by_id = by_agent_id
     conversation.updated_at = now
 
 
 def reassign(conversation: Conversation, *, agent_id: str, now: datetime) -> None:
-    conversation.status = conversation.refuse_unless(Trigger.REASSIGN)
+    _fire(conversation, Trigger.REASSIGN)
     conversation.assigned_agent_id = agent_id
     conversation.updated_at = now
 
 
 def hand_back(conversation: Conversation, *, now: datetime) -> None:
-    conversation.status = conversation.refuse_unless(Trigger.HAND_BACK)
+    _fire(conversation, Trigger.HAND_BACK)
     conversation.assigned_agent_id = None
     conversation.escalated_at = None
     conversation.updated_at = now

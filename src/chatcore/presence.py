@@ -1,9 +1,10 @@
 """Presence: what an agent chose, bent by whether its connections are alive.
 
 Sans-I/O, in the manner of h11's ``_state.py``: a link state, a transition
-table, one function per event, time passed in. The effective presence that
-everyone sees is the agent's choice, except while the link has *lapsed*: the
-last live connection has been gone for the whole grace period.
+table that every next link comes from (``next_link``), one function per event,
+time passed in. The effective presence that everyone sees is the agent's
+choice, except while the link has *lapsed*: the last live connection has been
+gone for the whole grace period.
 
     IDLE ──connect──▶ LIVE ──last disconnect──▶ GRACE ──grace runs out──▶ LAPSED
                         ▲                         │                         │
@@ -80,8 +81,14 @@ class Presence:
             return self.disconnected_at + grace
         return None
 
+    def grace_over(self, now: datetime, *, grace: timedelta) -> bool:
+        """In grace, and no connection came back before the deadline: due to lapse."""
+        deadline = self.grace_deadline(grace)
+        return deadline is not None and deadline <= now
 
-def _move(presence: Presence, event: LinkEvent) -> Link:
+
+def next_link(presence: Presence, event: LinkEvent) -> Link:
+    """The table's entry for the presence's link and ``event``; a missing pair raises."""
     try:
         return LINK_TRANSITIONS[presence.link][event]
     except KeyError:
@@ -91,7 +98,7 @@ def _move(presence: Presence, event: LinkEvent) -> Link:
 
 
 def choose(presence: Presence, status: PresenceStatus) -> Presence:
-    link = _move(presence, LinkEvent.CHOOSE)
+    link = next_link(presence, LinkEvent.CHOOSE)
     # Back to IDLE after a lapse: no departure is being timed any more.
     gone = presence.disconnected_at if link in (Link.GRACE, Link.LAPSED) else None
     return replace(presence, chosen=status, link=link, disconnected_at=gone)
@@ -100,7 +107,7 @@ def choose(presence: Presence, status: PresenceStatus) -> Presence:
 def connect(presence: Presence) -> Presence:
     return replace(
         presence,
-        link=_move(presence, LinkEvent.CONNECT),
+        link=next_link(presence, LinkEvent.CONNECT),
         connections=presence.connections + 1,
         disconnected_at=None,
     )
@@ -110,13 +117,13 @@ def disconnect(presence: Presence, *, now: datetime) -> Presence:
     if presence.connections <= 1:
         return replace(
             presence,
-            link=_move(presence, LinkEvent.LAST_DISCONNECT),
+            link=next_link(presence, LinkEvent.LAST_DISCONNECT),
             connections=0,
             disconnected_at=now,
         )
     return replace(
         presence,
-        link=_move(presence, LinkEvent.DISCONNECT),
+        link=next_link(presence, LinkEvent.DISCONNECT),
         connections=presence.connections - 1,
     )
 
@@ -132,14 +139,13 @@ def disconnect_many(presence: Presence, count: int, *, now: datetime) -> Presenc
         return disconnect(replace(presence, connections=1), now=now)
     return replace(
         presence,
-        link=_move(presence, LinkEvent.DISCONNECT),
+        link=next_link(presence, LinkEvent.DISCONNECT),
         connections=presence.connections - count,
     )
 
 
 def expire_grace(presence: Presence, *, now: datetime, grace: timedelta) -> Presence:
     """Lapse the link when the grace period is over; otherwise nothing changes."""
-    deadline = presence.grace_deadline(grace)
-    if deadline is None or now < deadline:
+    if not presence.grace_over(now, grace=grace):
         return presence
-    return replace(presence, link=_move(presence, LinkEvent.GRACE_EXPIRED))
+    return replace(presence, link=next_link(presence, LinkEvent.GRACE_EXPIRED))

@@ -21,10 +21,11 @@ from postgres_fixtures import PostgresFixtures
 
 from adapters.migrate_store import CopyRefused, SourceMissing, copy_sqlite_to_postgres
 from adapters.postgres import PostgresDatabase
-from adapters.sqlite import DEFAULT_FAQS, SqliteDatabase
+from adapters.sqlite import SqliteDatabase
 from chatcore.agents import Agent, Role
 from chatcore.bot import FaqEntry
 from chatcore.conversation import Conversation, Status
+from chatcore.default_faqs import DEFAULT_FAQS
 from chatcore.errors import Unauthorized
 from chatcore.messages import Message, SenderType
 from chatcore.ports import UnitOfWork

@@ -14,9 +14,10 @@ import sqlite_utils
 from sqlite_fixtures import SqliteFixtures
 from storage_contract import T0, at, committed, make_agent, make_conversation, new_id
 
-from adapters.sqlite import DEFAULT_FAQS, SCHEMA_VERSION, SchemaTooNew, SqliteDatabase, migrations
+from adapters.sqlite import SCHEMA_VERSION, SchemaTooNew, SqliteDatabase, migrations
 from adapters.sqlite.connections import open_handle
 from chatcore.conversation import Status
+from chatcore.default_faqs import DEFAULT_FAQS
 from chatcore.messages import Sender, SenderType
 from chatcore.ports import ConversationListing, ListingCursor
 

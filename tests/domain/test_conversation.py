@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chatcore import conversation as rules
+import chatcore
 from chatcore.conversation import (
     REFUSALS,
     TRANSITIONS,
@@ -18,6 +20,16 @@ from chatcore.conversation import (
     Customer,
     Status,
     Trigger,
+    agent_writes,
+    close,
+    customer_writes,
+    ensure_escalation_allowed,
+    escalate,
+    hand_back,
+    has_agent,
+    next_status,
+    quick_reply,
+    reassign,
 )
 from chatcore.errors import ConversationClosed, DomainError, NotYourConversation
 from chatcore.messages import Sender, SenderType
@@ -50,15 +62,15 @@ def make_conversation(
 
 # Each trigger as the domain function that fires it, acting as the conversation's own holder.
 FIRE: dict[Trigger, Callable[[Conversation], object]] = {
-    Trigger.CUSTOMER_WRITES: rules.customer_writes,
-    Trigger.QUICK_REPLY: rules.quick_reply,
-    Trigger.ESCALATE: lambda c: rules.escalate(c, agent_id="a1", now=LATER),
-    Trigger.AGENT_WRITES: lambda c: rules.agent_writes(c, agent_id=c.assigned_agent_id or "a1"),
-    Trigger.CLOSE: lambda c: rules.close(
+    Trigger.CUSTOMER_WRITES: customer_writes,
+    Trigger.QUICK_REPLY: quick_reply,
+    Trigger.ESCALATE: lambda c: escalate(c, agent_id="a1", now=LATER),
+    Trigger.AGENT_WRITES: lambda c: agent_writes(c, agent_id=c.assigned_agent_id or "a1"),
+    Trigger.CLOSE: lambda c: close(
         c, by_agent_id=c.assigned_agent_id or "a1", by_admin=False, now=LATER
     ),
-    Trigger.REASSIGN: lambda c: rules.reassign(c, agent_id="a2", now=LATER),
-    Trigger.HAND_BACK: lambda c: rules.hand_back(c, now=LATER),
+    Trigger.REASSIGN: lambda c: reassign(c, agent_id="a2", now=LATER),
+    Trigger.HAND_BACK: lambda c: hand_back(c, now=LATER),
 }
 
 statuses = st.sampled_from(Status)
@@ -78,25 +90,90 @@ def test_the_table_gives_a_target_or_the_state_refuses(status: Status, trigger: 
     target = TRANSITIONS[status].get(trigger)
     if target is None:
         with pytest.raises(REFUSALS[status]) as refused:
-            conversation.refuse_unless(trigger)
+            next_status(conversation, trigger)
         assert type(refused.value) is REFUSALS[status]
     else:
-        assert conversation.refuse_unless(trigger) is target
+        assert next_status(conversation, trigger) is target
 
 
-@pytest.mark.parametrize("status", list(Status))
-@pytest.mark.parametrize("trigger", list(Trigger))
-def test_each_event_function_obeys_the_table(status: Status, trigger: Trigger) -> None:
-    conversation = make_conversation(status)
+# What each event may change besides the status; every other field stays as it was.
+OWNS: dict[Trigger, frozenset[str]] = {
+    Trigger.CUSTOMER_WRITES: frozenset(),
+    Trigger.QUICK_REPLY: frozenset(),
+    Trigger.ESCALATE: frozenset({"assigned_agent_id", "escalated_at", "updated_at"}),
+    Trigger.AGENT_WRITES: frozenset(),
+    Trigger.CLOSE: frozenset({"closed_at", "closed_by_id", "updated_at"}),
+    Trigger.REASSIGN: frozenset({"assigned_agent_id", "updated_at"}),
+    Trigger.HAND_BACK: frozenset({"assigned_agent_id", "escalated_at", "updated_at"}),
+}
+PAIRS = [(status, trigger) for status in Status for trigger in Trigger]
+
+
+@pytest.mark.parametrize(("status", "trigger"), PAIRS)
+@settings(max_examples=20)
+@given(holder=st.sampled_from(AGENTS), last_seq=st.integers(min_value=0, max_value=10_000))
+def test_every_event_lands_exactly_where_the_table_says(
+    status: Status, trigger: Trigger, holder: str, last_seq: int
+) -> None:
+    conversation = make_conversation(status, holder, last_seq=last_seq)
     before = replace(conversation)
     target = TRANSITIONS[status].get(trigger)
     if target is None:
-        with pytest.raises(REFUSALS[status]):
+        with pytest.raises(DomainError) as refused:
             FIRE[trigger](conversation)
+        assert type(refused.value) is REFUSALS[status]
         assert conversation == before  # a refusal changes nothing
-    else:
-        FIRE[trigger](conversation)
-        assert conversation.status is target
+        return
+    FIRE[trigger](conversation)
+    assert conversation.status is target
+    changed = {
+        f.name
+        for f in fields(Conversation)
+        if getattr(conversation, f.name) != getattr(before, f.name)
+    }
+    assert changed <= OWNS[trigger] | {"status"}
+
+
+def status_assignments(source: str) -> list[str]:
+    """The functions (or "<module>") in ``source`` that assign some object's ``status``."""
+    found = []
+
+    def visit(node: ast.AST, where: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                visit(child, child.name)
+                continue
+            if isinstance(child, ast.Assign | ast.AugAssign | ast.AnnAssign):
+                targets = child.targets if isinstance(child, ast.Assign) else [child.target]
+                for target in targets:
+                    for part in ast.walk(target):
+                        if isinstance(part, ast.Attribute) and part.attr == "status":
+                            found.append(where)
+            visit(child, where)
+
+    visit(ast.parse(source), "<module>")
+    return found
+
+
+def test_only_the_table_sets_a_conversations_status() -> None:
+    src = Path(chatcore.__file__).parent
+    setters = {
+        f"{path.relative_to(src).as_posix()}:{where}"
+        for path in sorted(src.rglob("*.py"))
+        for where in status_assignments(path.read_text())
+    }
+    assert setters == {"conversation.py:_fire"}
+
+
+def test_status_assignments_sees_every_way_to_set_it() -> None:
+    source = """
+conversation.status = Status.CLOSED
+def escalate(c):
+    c.status: Status = Status.AGENT
+    def inner():
+        a, (b.status, d) = 1, (2, 3)
+"""
+    assert status_assignments(source) == ["<module>", "escalate", "inner"]
 
 
 @given(trigger=triggers, holder=st.sampled_from(AGENTS), admin=st.booleans())
@@ -107,18 +184,20 @@ def test_nothing_is_accepted_after_closed(trigger: Trigger, holder: str, admin: 
         FIRE[trigger](conversation)
     assert isinstance(refused.value, ConversationClosed)
     with pytest.raises(ConversationClosed):
-        rules.close(conversation, by_agent_id=holder, by_admin=admin, now=LATER)
+        close(conversation, by_agent_id=holder, by_admin=admin, now=LATER)
     assert conversation == before
 
 
 @given(first=st.sampled_from(AGENTS), second=st.sampled_from(AGENTS))
 def test_escalating_twice_is_a_no_op(first: str, second: str) -> None:
     conversation = make_conversation()
-    assert rules.escalation_needed(conversation)
-    assert rules.escalate(conversation, agent_id=first, now=T0) is True
+    ensure_escalation_allowed(conversation)
+    assert not has_agent(conversation)
+    assert escalate(conversation, agent_id=first, now=T0) is True
     after_first = replace(conversation)
-    assert not rules.escalation_needed(conversation)
-    assert rules.escalate(conversation, agent_id=second, now=LATER) is False
+    ensure_escalation_allowed(conversation)
+    assert has_agent(conversation)
+    assert escalate(conversation, agent_id=second, now=LATER) is False
     assert conversation == after_first
     assert conversation.assigned_agent_id == first
     assert conversation.escalated_at == T0
@@ -161,12 +240,12 @@ def test_only_the_holder_writes(status: Status, holder: str | None, writer: str)
     before = replace(conversation)
     if holder not in (None, writer):
         with pytest.raises(NotYourConversation):
-            rules.agent_writes(conversation, agent_id=writer)
+            agent_writes(conversation, agent_id=writer)
     elif status is not Status.AGENT:
         with pytest.raises(REFUSALS[status]):
-            rules.agent_writes(conversation, agent_id=writer)
+            agent_writes(conversation, agent_id=writer)
     else:
-        rules.agent_writes(conversation, agent_id=writer)
+        agent_writes(conversation, agent_id=writer)
     assert conversation == before
 
 
@@ -174,7 +253,7 @@ def test_an_admin_may_not_write_in_another_agents_chat() -> None:
     # agent_writes takes no admin flag at all: admins close, they do not speak for others.
     conversation = make_conversation(Status.AGENT, "a1")
     with pytest.raises(NotYourConversation):
-        rules.agent_writes(conversation, agent_id="admin")
+        agent_writes(conversation, agent_id="admin")
 
 
 @given(status=statuses, holder=holders, closer=st.sampled_from(AGENTS), admin=st.booleans())
@@ -186,14 +265,14 @@ def test_the_holder_or_an_admin_closes(
     before = replace(conversation)
     if holder not in (None, closer) and not admin:
         with pytest.raises(NotYourConversation):
-            rules.close(conversation, by_agent_id=closer, by_admin=admin, now=LATER)
+            close(conversation, by_agent_id=closer, by_admin=admin, now=LATER)
         assert conversation == before
     elif status is not Status.AGENT:
         with pytest.raises(REFUSALS[status]):
-            rules.close(conversation, by_agent_id=closer, by_admin=admin, now=LATER)
+            close(conversation, by_agent_id=closer, by_admin=admin, now=LATER)
         assert conversation == before
     else:
-        rules.close(conversation, by_agent_id=closer, by_admin=admin, now=LATER)
+        close(conversation, by_agent_id=closer, by_admin=admin, now=LATER)
         assert conversation.status is Status.CLOSED
         assert (conversation.closed_at, conversation.updated_at) == (LATER, LATER)
         assert conversation.closed_by_id == closer
@@ -202,9 +281,9 @@ def test_the_holder_or_an_admin_closes(
 
 def test_hand_back_clears_the_holder_and_reassign_moves_it() -> None:
     conversation = make_conversation(Status.AGENT, "a1")
-    rules.reassign(conversation, agent_id="a2", now=LATER)
+    reassign(conversation, agent_id="a2", now=LATER)
     assert (conversation.status, conversation.assigned_agent_id) == (Status.AGENT, "a2")
-    rules.hand_back(conversation, now=LATER)
+    hand_back(conversation, now=LATER)
     assert conversation.status is Status.AUTOMATED
     assert conversation.assigned_agent_id is None
     assert conversation.escalated_at is None

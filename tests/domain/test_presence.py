@@ -10,9 +10,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chatcore import presence as rules
 from chatcore.errors import InvalidTransition
-from chatcore.presence import LINK_TRANSITIONS, Link, LinkEvent, Presence, PresenceStatus
+from chatcore.presence import (
+    LINK_TRANSITIONS,
+    Link,
+    LinkEvent,
+    Presence,
+    PresenceStatus,
+    choose,
+    connect,
+    disconnect,
+    disconnect_many,
+    expire_grace,
+    next_link,
+)
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 GRACE = timedelta(seconds=60)
@@ -52,31 +63,31 @@ def _step(presence: Presence, model: Model, op: str, arg: object, now: datetime)
         model.chosen = arg
         if model.lapsed:  # a sign of life: the choice stands again
             model.lapsed, model.gone_since = False, None
-        return rules.choose(presence, arg)
+        return choose(presence, arg)
     if op == "connect":
         model.connections += 1
         model.gone_since, model.lapsed, model.ever_connected = None, False, True
-        return rules.connect(presence)
+        return connect(presence)
     if op == "disconnect":
         if model.connections == 0:  # nothing to drop: refused, nothing changes
             with pytest.raises(InvalidTransition):
-                rules.disconnect(presence, now=now)
+                disconnect(presence, now=now)
             return presence
         model.connections -= 1
         if model.connections == 0:
             model.gone_since = now
-        return rules.disconnect(presence, now=now)
+        return disconnect(presence, now=now)
     if op == "instance_gone":
         assert isinstance(arg, int)
         dropped = min(arg, model.connections)
         model.connections -= dropped
         if dropped and model.connections == 0:
             model.gone_since = now
-        return rules.disconnect_many(presence, arg, now=now)
+        return disconnect_many(presence, arg, now=now)
     assert op == "expire"
     if model.gone_since is not None and not model.lapsed and now >= model.gone_since + GRACE:
         model.lapsed = True
-    return rules.expire_grace(presence, now=now, grace=GRACE)
+    return expire_grace(presence, now=now, grace=GRACE)
 
 
 @settings(max_examples=150)
@@ -106,11 +117,12 @@ def test_presence_follows_the_model(ops: list[tuple[str, object]]) -> None:
 def test_an_agent_that_never_connected_keeps_its_choice(
     chosen: PresenceStatus, waits: list[int]
 ) -> None:
-    presence = rules.choose(Presence(), chosen)
+    presence = choose(Presence(), chosen)
     now = T0
     for wait in waits:
         now += timedelta(seconds=wait)
-        presence = rules.expire_grace(presence, now=now, grace=GRACE)
+        assert not presence.grace_over(now, grace=GRACE)
+        presence = expire_grace(presence, now=now, grace=GRACE)
         assert presence.effective is chosen
         assert presence.grace_deadline(GRACE) is None
 
@@ -124,27 +136,29 @@ def test_an_agent_that_never_connected_keeps_its_choice(
 def test_the_link_lapses_at_the_grace_deadline_never_before(
     chosen: PresenceStatus, connections: int, before: int, after: int
 ) -> None:
-    presence = rules.choose(Presence(), chosen)
+    presence = choose(Presence(), chosen)
     for _ in range(connections):
-        presence = rules.connect(presence)
+        presence = connect(presence)
     for _ in range(connections):
-        presence = rules.disconnect(presence, now=T0)
+        presence = disconnect(presence, now=T0)
     assert presence.link is Link.GRACE
     assert presence.grace_deadline(GRACE) == T0 + GRACE
-    early = rules.expire_grace(presence, now=T0 + timedelta(milliseconds=before), grace=GRACE)
+    assert not presence.grace_over(T0 + timedelta(milliseconds=before), grace=GRACE)
+    assert presence.grace_over(T0 + GRACE + timedelta(seconds=after), grace=GRACE)
+    early = expire_grace(presence, now=T0 + timedelta(milliseconds=before), grace=GRACE)
     assert early == presence
     assert early.effective is chosen
-    late = rules.expire_grace(presence, now=T0 + GRACE + timedelta(seconds=after), grace=GRACE)
+    late = expire_grace(presence, now=T0 + GRACE + timedelta(seconds=after), grace=GRACE)
     assert late.link is Link.LAPSED
     assert late.effective is PresenceStatus.OFFLINE
-    back = rules.connect(late)  # reconnecting restores the choice
+    back = connect(late)  # reconnecting restores the choice
     assert back.effective is chosen
     assert (back.link, back.connections, back.disconnected_at) == (Link.LIVE, 1, None)
 
 
 def test_one_of_several_connections_dropping_keeps_the_link_live() -> None:
-    presence = rules.connect(rules.connect(rules.choose(Presence(), PresenceStatus.ONLINE)))
-    presence = rules.disconnect(presence, now=T0)
+    presence = connect(connect(choose(Presence(), PresenceStatus.ONLINE)))
+    presence = disconnect(presence, now=T0)
     assert (presence.link, presence.connections) == (Link.LIVE, 1)
     assert presence.grace_deadline(GRACE) is None
 
@@ -153,21 +167,21 @@ def test_one_of_several_connections_dropping_keeps_the_link_live() -> None:
 def test_many_connections_gone_at_once_is_as_many_disconnects(
     connections: int, data: st.DataObject
 ) -> None:
-    presence = rules.choose(Presence(), PresenceStatus.ONLINE)
+    presence = choose(Presence(), PresenceStatus.ONLINE)
     for _ in range(connections):
-        presence = rules.connect(presence)
+        presence = connect(presence)
     count = data.draw(st.integers(min_value=1, max_value=connections))
     one_by_one = presence
     for _ in range(count):
-        one_by_one = rules.disconnect(one_by_one, now=T0)
-    assert rules.disconnect_many(presence, count, now=T0) == one_by_one
+        one_by_one = disconnect(one_by_one, now=T0)
+    assert disconnect_many(presence, count, now=T0) == one_by_one
 
 
 def test_choosing_after_a_lapse_makes_the_choice_stand_again() -> None:
-    presence = rules.disconnect(rules.connect(Presence(PresenceStatus.AWAY)), now=T0)
-    presence = rules.expire_grace(presence, now=T0 + GRACE, grace=GRACE)
+    presence = disconnect(connect(Presence(PresenceStatus.AWAY)), now=T0)
+    presence = expire_grace(presence, now=T0 + GRACE, grace=GRACE)
     assert presence.effective is PresenceStatus.OFFLINE
-    presence = rules.choose(presence, PresenceStatus.ONLINE)
+    presence = choose(presence, PresenceStatus.ONLINE)
     assert presence.link is Link.IDLE
     assert presence.disconnected_at is None  # set only in GRACE and LAPSED
     assert presence.effective is PresenceStatus.ONLINE
@@ -180,13 +194,11 @@ def _in(link: Link, connections: int = 0) -> Presence:
 
 # Each link event as the public function that fires it on a presence in any link state.
 FIRE: dict[LinkEvent, Callable[[Link], Presence]] = {
-    LinkEvent.CONNECT: lambda link: rules.connect(_in(link)),
-    LinkEvent.DISCONNECT: lambda link: rules.disconnect(_in(link, 2), now=T0),
-    LinkEvent.LAST_DISCONNECT: lambda link: rules.disconnect(_in(link, 1), now=T0),
-    LinkEvent.CHOOSE: lambda link: rules.choose(_in(link), PresenceStatus.AWAY),
-    LinkEvent.GRACE_EXPIRED: lambda link: rules.expire_grace(
-        _in(link), now=T0 + GRACE, grace=GRACE
-    ),
+    LinkEvent.CONNECT: lambda link: connect(_in(link)),
+    LinkEvent.DISCONNECT: lambda link: disconnect(_in(link, 2), now=T0),
+    LinkEvent.LAST_DISCONNECT: lambda link: disconnect(_in(link, 1), now=T0),
+    LinkEvent.CHOOSE: lambda link: choose(_in(link), PresenceStatus.AWAY),
+    LinkEvent.GRACE_EXPIRED: lambda link: expire_grace(_in(link), now=T0 + GRACE, grace=GRACE),
 }
 PAIRS = [(link, event) for link in Link for event in LinkEvent]
 
@@ -209,4 +221,4 @@ def test_every_link_event_pair_follows_the_table(link: Link, event: LinkEvent) -
 )
 def test_the_table_refuses_every_missing_pair(link: Link, event: LinkEvent) -> None:
     with pytest.raises(InvalidTransition):
-        rules._move(_in(link), event)
+        next_link(_in(link), event)

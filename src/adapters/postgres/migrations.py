@@ -14,9 +14,7 @@ from adapters.postgres.connections import Connection, unavailable_on_failure
 from adapters.postgres.rows import faq_row
 from adapters.postgres.schema import V1_STATEMENTS, V2_STATEMENTS
 from adapters.postgres.sql import Txn
-
-# One default list of quick questions for every store: the SQLite adapter's, as data.
-from adapters.sqlite.default_faqs import DEFAULT_FAQS
+from chatcore.default_faqs import DEFAULT_FAQS
 
 Migration = Callable[[Txn], None]
 

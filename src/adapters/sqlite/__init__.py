@@ -6,8 +6,7 @@ migrates it forward and hands out units of work: ``database.uow`` is a
 """
 
 from adapters.sqlite.database import SqliteDatabase
-from adapters.sqlite.default_faqs import DEFAULT_FAQS
 from adapters.sqlite.migrations import SCHEMA_VERSION, SchemaTooNew
 from adapters.sqlite.unit_of_work import SqliteUnitOfWork
 
-__all__ = ["DEFAULT_FAQS", "SCHEMA_VERSION", "SchemaTooNew", "SqliteDatabase", "SqliteUnitOfWork"]
+__all__ = ["SCHEMA_VERSION", "SchemaTooNew", "SqliteDatabase", "SqliteUnitOfWork"]

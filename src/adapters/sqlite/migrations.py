@@ -13,9 +13,9 @@ from contextlib import contextmanager
 
 import sqlite_utils
 
-from adapters.sqlite.default_faqs import DEFAULT_FAQS
 from adapters.sqlite.rows import faq_row
 from adapters.sqlite.tables import table
+from chatcore.default_faqs import DEFAULT_FAQS
 
 Migration = Callable[[sqlite_utils.Database], None]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from chatcore import presence as presence_rules
+import chatcore.presence
 from chatcore.agents import (
     Agent,
     Role,
@@ -197,7 +197,7 @@ def set_presence(ctx: Context, actor: Actor, presence: PresenceStatus) -> Agent:
     with transaction(ctx) as tx:
         agent = require_agent(tx.uow, actor.agent_id)
         before = agent.shown_presence
-        agent.presence = presence_rules.choose(agent.presence, presence)
+        agent.presence = chatcore.presence.choose(agent.presence, presence)
         tx.uow.agents.save(agent)
         if agent.shown_presence is not before:
             tx.record(AgentPresenceChanged(agent.id, agent.display_name, agent.shown_presence))

@@ -5,10 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from chatcore import conversation as rules
+import chatcore.conversation
 from chatcore.agents import check_fields, display_name_problem, email_problem
 from chatcore.bot import BOT_NAME, FALLBACK, GREETING, FaqEntry, best_answer
-from chatcore.conversation import Conversation, ConversationView, Customer, customer_sender
+from chatcore.conversation import (
+    Conversation,
+    ConversationView,
+    Customer,
+    Status,
+    customer_sender,
+)
 from chatcore.errors import FaqNotFound, NoAgentAvailable, NotYourConversation
 from chatcore.events import ConversationUpdated, MessageCreated
 from chatcore.messages import Message, Sender, SenderType, check_body
@@ -156,7 +162,7 @@ def post_customer_message(
             )
             if stored is not None:  # a retry: answer as before, store and emit nothing
                 return Posted(stored, tx.uow.messages.replies_to(stored.id), created=False)
-        rules.customer_writes(conversation)
+        chatcore.conversation.customer_writes(conversation)
         now = ctx.clock.now()
         message = conversation.append(
             customer_sender(conversation),
@@ -166,7 +172,7 @@ def post_customer_message(
             client_message_id=client_message_id,
         )
         replies = []
-        if conversation.status is rules.Status.AUTOMATED:
+        if conversation.status is Status.AUTOMATED:
             entry = best_answer(body, tx.uow.faqs.all())
             replies.append(_bot_says(ctx, conversation, entry, reply_to=message.id, now=now))
         return _store_exchange(tx, conversation, message, replies)
@@ -185,7 +191,7 @@ def quick_reply(
             load_conversation(tx.uow, conversation_id)
             raise FaqNotFound()
         conversation = customer_conversation(tx.uow, conversation_id, session_id=session_id)
-        rules.quick_reply(conversation)
+        chatcore.conversation.quick_reply(conversation)
         now = ctx.clock.now()
         question = conversation.append(
             customer_sender(conversation), entry.question, message_id=ctx.ids.new_id(), now=now
@@ -229,13 +235,14 @@ def escalate(ctx: Context, conversation_id: str, *, session_id: str | None) -> C
     """Hand the chat to a free agent: exactly once, however many calls race."""
     with transaction(ctx) as tx:
         conversation = customer_conversation(tx.uow, conversation_id, session_id=session_id)
-        if not rules.escalation_needed(conversation):
+        chatcore.conversation.ensure_escalation_allowed(conversation)
+        if chatcore.conversation.has_agent(conversation):  # asked again: the same assignment
             return view_of(tx.uow, conversation)
         now = ctx.clock.now()
         agent = free_agent(ctx, tx, now=now)
         if agent is None:
             raise NoAgentAvailable()
-        rules.escalate(conversation, agent_id=agent.id, now=now)
+        chatcore.conversation.escalate(conversation, agent_id=agent.id, now=now)
         announce_assignment(
             ctx, tx, conversation, agent, now=now, previous_agent_id=None, status_changed=True
         )

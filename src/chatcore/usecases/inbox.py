@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from chatcore import conversation as rules
+import chatcore.conversation
 from chatcore.agents import Agent
 from chatcore.conversation import Conversation, ConversationView, Status
 from chatcore.errors import NotYourConversation
@@ -45,7 +45,7 @@ def closed_text(agent: Agent) -> str:
 
 def may_read(agent: Agent, conversation: Conversation) -> bool:
     """Any agent reads what the bot holds; the rest only its holder, or an admin."""
-    return rules.readable_by(conversation, agent.id, is_admin=agent.is_admin)
+    return chatcore.conversation.readable_by(conversation, agent.id, is_admin=agent.is_admin)
 
 
 def list_conversations(
@@ -127,7 +127,7 @@ def post_agent_message(
             )
             if stored is not None:
                 return Posted(stored, [], created=False)
-        rules.agent_writes(conversation, agent_id=agent.id)
+        chatcore.conversation.agent_writes(conversation, agent_id=agent.id)
         now = ctx.clock.now()
         message = conversation.append(
             Sender(SenderType.AGENT, agent.id, agent.display_name),
@@ -151,7 +151,9 @@ def close_conversation(ctx: Context, actor: Actor, conversation_id: str) -> Conv
         agent = require_agent(tx.uow, actor.agent_id)
         conversation = load_conversation(tx.uow, conversation_id)
         now = ctx.clock.now()
-        rules.close(conversation, by_agent_id=agent.id, by_admin=agent.is_admin, now=now)
+        chatcore.conversation.close(
+            conversation, by_agent_id=agent.id, by_admin=agent.is_admin, now=now
+        )
         message = post_system_message(ctx, tx, conversation, closed_text(agent), now=now)
         tx.uow.conversations.save(conversation)
         view = replace(view_of(tx.uow, conversation), last_message=message)

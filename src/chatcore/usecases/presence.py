@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
 
-from chatcore import presence as rules
+import chatcore.presence
 from chatcore.agents import Agent
 from chatcore.errors import AgentNotFound
 from chatcore.events import AgentPresenceChanged
@@ -44,7 +44,7 @@ def agent_connected(ctx: Context, agent_id: str, *, instance_id: str) -> Agent:
         if not tx.uow.instances.is_known(instance_id):
             raise InstanceForgotten("This server was given up for dead; reconnect.")
         tx.uow.instances.count_connection(instance_id, agent_id)
-        return _change_presence(ctx, tx, _load(tx, agent_id), rules.connect)
+        return _change_presence(ctx, tx, _load(tx, agent_id), chatcore.presence.connect)
 
 
 def agent_disconnected(ctx: Context, agent_id: str, *, instance_id: str) -> Agent | None:
@@ -54,7 +54,7 @@ def agent_disconnected(ctx: Context, agent_id: str, *, instance_id: str) -> Agen
         if not tx.uow.instances.uncount_connection(instance_id, agent_id):
             return None
         return _change_presence(
-            ctx, tx, _load(tx, agent_id), lambda p: rules.disconnect(p, now=now)
+            ctx, tx, _load(tx, agent_id), lambda p: chatcore.presence.disconnect(p, now=now)
         )
 
 
@@ -68,22 +68,17 @@ def expire_presence(ctx: Context, *, now: datetime | None = None) -> list[Agent]
     grace = ctx.policy.presence_grace
     with transaction(ctx, write=False) as tx:
         in_grace = tx.uow.agents.with_link(Link.GRACE)
-        due = [agent.id for agent in in_grace if _grace_over(agent, now, grace)]
+        due = [agent.id for agent in in_grace if agent.presence.grace_over(now, grace=grace)]
     if not due:
         return []
     changed = []
     with transaction(ctx) as tx:
         for agent_id in due:
             agent = _load(tx, agent_id)
-            if _grace_over(agent, now, grace):
-                lapse = partial(rules.expire_grace, now=now, grace=grace)
+            if agent.presence.grace_over(now, grace=grace):
+                lapse = partial(chatcore.presence.expire_grace, now=now, grace=grace)
                 changed.append(_change_presence(ctx, tx, agent, lapse))
     return changed
-
-
-def _grace_over(agent: Agent, now: datetime, grace: timedelta) -> bool:
-    deadline = agent.presence.grace_deadline(grace)
-    return deadline is not None and deadline <= now
 
 
 def instance_alive(ctx: Context, instance_id: str) -> bool:
@@ -130,6 +125,6 @@ def _forget(ctx: Context, instance_id: str, *, now: datetime) -> list[Agent]:
         for agent_id in sorted(held):
             agent = tx.uow.agents.get(agent_id)
             if agent is not None:
-                leave = partial(rules.disconnect_many, count=held[agent_id], now=now)
+                leave = partial(chatcore.presence.disconnect_many, count=held[agent_id], now=now)
                 changed.append(_change_presence(ctx, tx, agent, leave))
     return changed

@@ -1,6 +1,8 @@
-"""The quick questions a fresh database starts with, so the widget has something to show.
+"""The quick questions a fresh store starts with, so the widget has something to show.
 
 Written for a small online shop; an admin edits or replaces them from the console.
+Every storage adapter seeds a new store with these same entries, so they live
+here, beside ``FaqEntry``, and not in any one adapter.
 """
 
 from __future__ import annotations
