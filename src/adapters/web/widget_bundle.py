@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-STATIC = Path(__file__).parent / "static"
+STATIC = (Path(__file__).parent / "static").resolve()
 ENTRY = STATIC / "widget" / "main.js"
 STYLESHEET = STATIC / "widget" / "widget.css"
 CSS_NAME = "WIDGET_CSS"
@@ -69,7 +69,8 @@ class _Module:
 
 
 def _where(path: Path) -> str:
-    return path.relative_to(STATIC).as_posix()
+    """How errors and the assembly name a module: from static/ (or just its name elsewhere)."""
+    return path.relative_to(STATIC).as_posix() if path.is_relative_to(STATIC) else path.name
 
 
 def _parse(path: Path) -> _Module:
