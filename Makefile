@@ -19,8 +19,10 @@ export PIP_EXTRA_INDEX_URL :=
 CHROMIUM := /usr/bin/chromium
 # The deployment tests run Debian's nginx with the configuration in deploy/nginx.
 NGINX := /usr/sbin/nginx
+# The JavaScript unit tests (tests/js) run on node's own test runner: Debian's nodejs.
+NODE := /usr/bin/node
 
-.PHONY: install install-dev run test lint typecheck pytest bench lock clean
+.PHONY: install install-dev run test lint typecheck pytest jstest bench lock clean
 
 install: $(VENV)/.installed
 
@@ -72,10 +74,16 @@ $(NGINX):
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light
 
+$(NODE):
+	command -v node || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs; }
+
 pytest: install-dev $(CHROMIUM) $(NGINX)
 	$(BIN)/pytest -q
 
-test: lint typecheck pytest
+jstest: $(NODE)
+	node --import ./tests/js/register.mjs --test tests/js/*.test.mjs
+
+test: lint typecheck jstest pytest
 
 bench: install-dev
 	$(BIN)/python bench/run.py $(ARGS)

@@ -1,6 +1,7 @@
 """Serve the pages and their files, each with the security headers it needs.
 
-No build step: what is in ``static/`` is what browsers get. Pages carry a
+No build step: what is in ``static/`` is what browsers get, except /widget.js,
+which the server assembles from ``static/widget/`` once (widget_bundle.py). Pages carry a
 Content-Security-Policy that forbids inline script and inline style, so even a
 message that slipped into the DOM as markup could not run.
 """
@@ -15,6 +16,8 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from adapters.web.widget_bundle import widget_script
 
 STATIC = Path(__file__).parent / "static"
 
@@ -46,13 +49,18 @@ def _page(name: str, *, framable: bool = False) -> Route:
 
 async def _widget(request: Request) -> Response:
     # Loaded by <script src> from other sites: readable cross-origin, never sniffed.
+    # no-cache: browsers revalidate with the ETag, so an upgrade reaches every shop at once.
+    script, etag = widget_script()
     headers = {
         **COMMON,
         "Access-Control-Allow-Origin": "*",
         "Cross-Origin-Resource-Policy": "cross-origin",
         "Cache-Control": "no-cache",
+        "ETag": etag,
     }
-    return FileResponse(STATIC / "widget.js", headers=headers, media_type="text/javascript")
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(script, headers=headers, media_type="text/javascript")
 
 
 async def _favicon(request: Request) -> Response:

@@ -2,8 +2,8 @@
 // WebSocket and what its frames do to the state.
 
 import { api, describeError, forgetToken, getToken, onUnauthorized } from "./api.js";
+import { LiveSocket, realtimeUrl } from "../shared/socket.js";
 import { $, $$, setText, show } from "./dom.js";
-import { AgentSocket } from "./socket.js";
 import * as store from "./store.js";
 import { agentPresence, initAgents, showAgents } from "./views/agents.js";
 import { hideAuth, initAuth, showAuth } from "./views/auth.js";
@@ -20,11 +20,16 @@ const app = {
   presenceChanges: 0, // presence chosen here so far: a slower read of "me" must not undo one
 };
 
-const socket = new AgentSocket({
-  onFrame,
-  onConnected,
-  onState: renderConnection,
-  onAuthDead: () => sessionEnded("Your session has ended. Please sign in again."),
+const socket = new LiveSocket({
+  url: () => realtimeUrl(window.location.origin, { role: "agent", access_token: getToken() }),
+  handlers: {
+    onFrame,
+    onConnected,
+    onState: renderConnection,
+    onRefused: (code) => {
+      if (code === 4401) sessionEnded("Your session has ended. Please sign in again.");
+    },
+  },
 });
 
 // Boot
@@ -77,7 +82,7 @@ function startSession(agent) {
   store.setMe(agent);
   hideAuth();
   show($("#shell"), true);
-  socket.start(getToken());
+  socket.start();
   loadLists();
   const hash = window.location.hash;
   if (!hash || hash === "#/login" || hash === "#/setup" || hash === "#/" || hash === "#") go("#/inbox");
