@@ -3,6 +3,7 @@ in the console. Locators pierce the widget's open shadow root by themselves."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from playwright.sync_api import Browser, Locator, expect
@@ -62,8 +63,15 @@ class Agent:
         expect(self.page.get_by_test_id("presence-select")).to_be_visible(timeout=WAIT_MS)
 
     def go_online(self) -> None:
-        self.page.get_by_test_id("presence-select").select_option("online")
-        expect(self.page.get_by_test_id("presence-select")).to_have_value("online")
+        select = self.page.get_by_test_id("presence-select")
+        select.select_option("online")
+        expect(select).to_have_value("online")
+        # The <select> shows "online" the moment it is picked, before the POST has even left
+        # the browser; a chat escalated before the server stores it finds no agent (409).
+        # The dot follows the server's answer, and the select is enabled again after it.
+        dot = self.page.locator("#presence-dot")
+        expect(dot).to_have_class(re.compile(r"\bdot-online\b"), timeout=WAIT_MS)
+        expect(select).to_be_enabled(timeout=WAIT_MS)
 
     def open_first(self, tab: str) -> None:
         self.page.get_by_test_id(tab).click()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import httpx
-from browser_people import WAIT_MS, Agent
+from browser_people import ADMIN_NAME, WAIT_MS, Agent
 from playwright.sync_api import Browser, expect
 
 from servers import LiveServer
@@ -19,7 +19,9 @@ def test_messages_sent_while_the_console_was_offline_show_once_it_is_back(
         started = client.post("/api/v1/customer/conversations/start").json()
         session, x = started["customer_session_id"], started["conversation"]["id"]
         headers = {"X-Customer-Session-Id": session}
-        client.post(f"/api/v1/customer/conversations/{x}/escalate", headers=headers)
+        escalated = client.post(f"/api/v1/customer/conversations/{x}/escalate", headers=headers)
+        assert escalated.status_code == 200, escalated.text
+        assert escalated.json()["assigned_agent"]["display_name"] == ADMIN_NAME
         agent.open_first("tab-mine")
         expect(agent.view_messages()).to_have_count(2, timeout=WAIT_MS)  # greeting, joined
 

@@ -11,7 +11,7 @@ from playwright.sync_api import Browser
 
 from servers import LiveServer
 
-PAGES = {"/": "'none'", "/console": "'none'", "/demo": "'self'"}
+PAGES = {"/": "'none'", "/console": "'none'", "/demo": "'self'", "/api-docs": "'none'"}
 
 
 @pytest.mark.parametrize(("path", "framing"), PAGES.items())

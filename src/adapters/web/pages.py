@@ -91,6 +91,7 @@ def web_routes() -> list[BaseRoute]:
         _page("index.html"),
         _page("demo.html", framable=True),
         _page("console.html"),
+        _page("api-docs.html"),
         Route("/widget.js", _widget, methods=["GET", "HEAD"]),
         Route("/favicon.ico", _favicon, methods=["GET", "HEAD"]),
         Mount("/static", app=_NoSniff(StaticFiles(directory=STATIC)), name="static"),

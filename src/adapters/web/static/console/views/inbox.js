@@ -133,7 +133,7 @@ export function renderInbox() {
     setText(badge, String(count));
     badge.hidden = count === 0;
   }
-  $("#conversation-list").setAttribute("aria-labelledby", `tab-${{ automated: "bot", agent: "mine", closed: "closed" }[state.tab]}`);
+  $("#conversation-panel").setAttribute("aria-labelledby", `tab-${{ automated: "bot", agent: "mine", closed: "closed" }[state.tab]}`);
 
   // The selected list, reusing elements so focus and scroll stay put
   const list = $("#conversation-list");
