@@ -152,3 +152,21 @@ export function describeError(error) {
   if (error instanceof NetworkError) return "The server could not be reached. Check the connection and try again.";
   return "Something went wrong.";
 }
+
+// An admin list loads when its page opens and again after every change. The two
+// answers can arrive out of order (the first read may be served after the change's
+// read), and the older one must not overwrite the newer: only the answer to the
+// latest call counts. The wrapped call resolves to { stale: true } for the others.
+export function newestOnly(call) {
+  let newest = 0;
+  return async (...args) => {
+    const ticket = ++newest;
+    try {
+      const answer = await call(...args);
+      return ticket === newest ? { stale: false, answer } : { stale: true };
+    } catch (error) {
+      if (ticket !== newest) return { stale: true };
+      throw error;
+    }
+  };
+}

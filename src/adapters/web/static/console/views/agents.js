@@ -1,10 +1,11 @@
 // Admin: the agents, adding one (with a role), deactivating one.
 
-import { api, ApiError, describeError } from "../api.js";
+import { api, ApiError, describeError, newestOnly } from "../api.js";
 import { $, clearFieldErrors, el, formError, formOk, show, showFieldErrors } from "../dom.js";
 import * as store from "../store.js";
 
 let agents = [];
+const fetchAgents = newestOnly(() => api.agents());
 
 export function initAgents() {
   $("#add-agent").addEventListener("submit", onAdd);
@@ -17,7 +18,8 @@ export async function showAgents() {
 async function loadAgents() {
   const error = $("#agents-error");
   try {
-    const answer = await api.agents();
+    const { stale, answer } = await fetchAgents();
+    if (stale) return; // a newer load is on its way
     agents = answer.items || [];
     show(error, false);
     render();

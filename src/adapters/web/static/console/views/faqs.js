@@ -1,9 +1,10 @@
 // Admin: the quick questions (FAQ entries): add, edit, delete.
 
-import { api, ApiError, describeError } from "../api.js";
+import { api, ApiError, describeError, newestOnly } from "../api.js";
 import { $, clearFieldErrors, el, formError, formOk, setText, show, showFieldErrors } from "../dom.js";
 
 let faqs = [];
+const fetchFaqs = newestOnly(() => api.faqs());
 let editing = null; // slug being edited, or null when adding
 
 export function initFaqs() {
@@ -18,7 +19,8 @@ export async function showFaqs() {
 async function loadFaqs() {
   const error = $("#faqs-error");
   try {
-    const answer = await api.faqs();
+    const { stale, answer } = await fetchFaqs();
+    if (stale) return; // a newer load is on its way
     faqs = answer.items || [];
     show(error, false);
     render();
