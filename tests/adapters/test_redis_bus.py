@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import msgspec
@@ -57,6 +58,8 @@ from chatcore.events import (
 )
 from chatcore.messages import Message, Sender, SenderType
 from chatcore.presence import PresenceStatus
+from entrypoints.bootstrap import build_context
+from entrypoints.settings import Settings
 
 T0 = datetime(2026, 11, 25, 21, 49, 26, 123000, tzinfo=UTC)
 REDIS_URL = os.environ.get("CHATCORE_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -521,3 +524,20 @@ def test_listening_is_counted(redis_driver: RedisDriver) -> None:
     run(listener.forget(channel))  # once too often: harmless
     wait_until(lambda: subscribers() == 0)
     assert channel not in listener.channels
+
+
+def test_with_redis_events_take_one_path(tmp_path: Path) -> None:
+    """No in-process bus beside Redis: every instance, this one too, hears Redis alone."""
+    _require(REDIS_URL)
+    core = build_context(Settings(database=str(tmp_path / "one-path.db"), redis_url=REDIS_URL))
+    try:
+        assert core.bus is None
+        assert core.ctx.publisher is core.redis
+    finally:
+        core.close()
+    alone = build_context(Settings(database=str(tmp_path / "alone.db")))
+    try:
+        assert alone.redis is None
+        assert alone.ctx.publisher is alone.bus
+    finally:
+        alone.close()

@@ -8,7 +8,7 @@ import logging
 import math
 import time
 from collections.abc import Awaitable
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from starlette.types import Receive, Scope, Send
 
@@ -40,45 +40,16 @@ from adapters.realtime.handshake import (
     read_greeting,
     refusal_for,
 )
-from adapters.realtime.registry import Registry
-from adapters.realtime.settings import RealtimeSettings
+from adapters.realtime.host import Registration, SessionHost
 from adapters.threads import run
 from adapters.wire import conversation_listing_out, conversation_out, message_out
-from chatcore.agents import Agent
 from chatcore.errors import DomainError
 from chatcore.ports import StorageUnavailable
-from chatcore.usecases import Actor, Context, accounts, customer, inbox, presence
+from chatcore.usecases import Actor, accounts, customer, inbox, presence
 from chatcore.usecases.customer import Resync
 
 log = logging.getLogger("chatcore.realtime")
 T = TypeVar("T")
-
-
-class SessionHost(Protocol):
-    """What a socket's session needs of the realtime service (service.Realtime), no more."""
-
-    @property
-    def ctx(self) -> Context: ...
-    @property
-    def settings(self) -> RealtimeSettings: ...
-    @property
-    def instance_id(self) -> str: ...
-    @property
-    def registry(self) -> Registry: ...
-
-    async def listening(self) -> bool:
-        """Wait until what the registry was told so far is listened to (with Redis)."""
-        ...
-
-    def relay_typing(
-        self, connection: Connection, conversation_id: str, *, typist: Agent | None, is_typing: bool
-    ) -> None:
-        """``typist`` None: the customer of ``connection``."""
-        ...
-
-    def end_typing(self, connection: Connection) -> None: ...
-
-    def disconnect_later(self, agent_id: str) -> None: ...
 
 
 class SocketSession:
@@ -104,7 +75,7 @@ class SocketSession:
     def __init__(self, host: SessionHost, scope: Scope, receive: Receive, send: Send) -> None:
         self.host = host
         self.ctx = host.ctx
-        self.registry = host.registry
+        self.registry: Registration = host.registry
         self._scope = scope
         self._receive = receive
         self._send = send
