@@ -52,7 +52,8 @@ def running(settings: Settings, *, limits: Limits | None = None) -> Iterator[Liv
     listener.bind(("127.0.0.1", 0))  # bound here and handed over: no race for the port
     port = listener.getsockname()[1]
     server_ = LiveServer(f"http://127.0.0.1:{port}", chatcore)
-    chatcore.bus.subscribe(server_.events.append)  # before the first request
+    if chatcore.bus is not None:  # with Redis there is none: ``events`` stays empty
+        chatcore.bus.subscribe(server_.events.append)  # before the first request
     config = uvicorn_config(chatcore.app, settings, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(

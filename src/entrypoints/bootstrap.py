@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
@@ -15,13 +15,14 @@ from adapters.postgres import PostgresDatabase
 from adapters.ratelimit import Limits, MemoryRateLimiter, RateLimits, RedisRateLimiter
 from adapters.realtime import Realtime, RealtimeSettings
 from adapters.realtime.liveness import LivenessSettings
+from adapters.realtime.outbound import event_to_bytes
 from adapters.redis_bus import RedisEventBus, RedisListener
 from adapters.security import BcryptHasher, JwtTokenService
 from adapters.sqlite import SqliteDatabase
 from adapters.system import RandomIds, SystemClock
 from adapters.web import web_routes
 from chatcore.events import DomainEvent
-from chatcore.ports import UnitOfWork
+from chatcore.ports import Clock, EventPublisher, UnitOfWork
 from chatcore.usecases import Context, Policy
 from entrypoints.settings import Settings, is_postgres, resolve_secret
 
@@ -41,30 +42,19 @@ def open_database(settings: Settings) -> Database:
     return SqliteDatabase(settings.database)
 
 
-class _ToRedisToo:
-    """The use cases' publisher with Redis: the in-process bus (for whoever in this
-    process listens, tests included) and then Redis, which every instance's realtime
-    hub, this one's too, takes its events from."""
-
-    def __init__(self, local: InProcessEventBus, redis: RedisEventBus) -> None:
-        self._local = local
-        self._redis = redis
-
-    def publish(self, events: Sequence[DomainEvent]) -> None:
-        self._local.publish(events)
-        self._redis.publish(events)
-
-
 @dataclass(frozen=True, slots=True)
 class Core:
     """Everything but the web app: what the CLI's operator commands need."""
 
     settings: Settings
     database: Database
-    bus: InProcessEventBus
+    # One publish path per mode. Alone: the in-process bus, which this process's
+    # realtime hub (and whoever else in it) listens to. With CHATCORE_REDIS_URL:
+    # Redis, where committed events go to reach every instance, this one included
+    # (operator commands too: a deactivation closes sockets on all of them); no
+    # in-process bus then.
+    bus: InProcessEventBus | None
     ctx: Context
-    # With CHATCORE_REDIS_URL: where committed events go to reach every instance
-    # (operator commands too: a deactivation closes sockets on all of them).
     redis: RedisEventBus | None
 
     def close(self) -> None:
@@ -100,16 +90,21 @@ def build_context(settings: Settings) -> Core:
     """Storage, events, clock, ids, passwords and tokens, wired into one use-case Context."""
     secret = resolve_secret(settings)  # first: a bad key file fails before storage opens
     database = open_database(settings)
-    bus = InProcessEventBus()
-    redis = (
-        RedisEventBus(settings.redis_url, namespace=settings.redis_namespace)
-        if settings.redis_url
-        else None
-    )
+    clock = SystemClock()
+    bus, redis = None, None
+    publisher: EventPublisher
+    if settings.redis_url:
+        publisher = redis = RedisEventBus(
+            settings.redis_url,
+            encode=_frames_for_every_instance(clock),
+            namespace=settings.redis_namespace,
+        )
+    else:
+        publisher = bus = InProcessEventBus()
     ctx = Context(
         uow=database.uow,
-        publisher=bus if redis is None else _ToRedisToo(bus, redis),
-        clock=SystemClock(),
+        publisher=publisher,
+        clock=clock,
         ids=RandomIds(),
         hasher=BcryptHasher(rounds=settings.bcrypt_rounds),
         tokens=JwtTokenService(secret, ttl=timedelta(seconds=settings.token_ttl_seconds)),
@@ -119,6 +114,11 @@ def build_context(settings: Settings) -> Core:
         ),
     )
     return Core(settings=settings, database=database, bus=bus, ctx=ctx, redis=redis)
+
+
+def _frames_for_every_instance(clock: Clock) -> Callable[[DomainEvent], bytes]:
+    """What the Redis bus publishes: the event's frames, encoded once, here."""
+    return lambda event: event_to_bytes(event, now=clock.now())
 
 
 def build(settings: Settings, *, limits: Limits | None = None) -> Chatcore:
@@ -144,7 +144,7 @@ def build(settings: Settings, *, limits: Limits | None = None) -> Chatcore:
 
     realtime = Realtime(
         core.ctx,
-        subscribe=core.bus.subscribe,
+        subscribe=core.bus.subscribe if core.bus is not None else None,
         listener=listener,
         namespace=settings.redis_namespace,
         instance_id=core.redis.instance_id if core.redis is not None else None,

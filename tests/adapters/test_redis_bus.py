@@ -19,16 +19,31 @@ import time
 import uuid
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
+import msgspec
 import pytest
 import redis
 from bus_contract import BusContract, ChannelContract, Recorder, message, new_id, settle
 from hypothesis import given
 from hypothesis import strategies as st
 
+from adapters.realtime.outbound import (
+    UndecodableBroadcast,
+    broadcast_for,
+    event_to_bytes,
+    from_bytes,
+    to_bytes,
+)
 from adapters.redis_bus import RedisEventBus, RedisListener, channels_for
-from adapters.redis_bus.codec import UndecodableEvent, decode, encode
+from adapters.redis_bus.codec import (
+    ResyncNotice,
+    TypingNotice,
+    UndecodableEvent,
+    decode,
+    encode,
+)
 from adapters.redis_bus.dispatch import Dispatcher
 from chatcore.agents import AgentSummary
 from chatcore.conversation import Conversation, ConversationView, Customer, Status
@@ -43,6 +58,8 @@ from chatcore.events import (
 )
 from chatcore.messages import Message, Sender, SenderType
 from chatcore.presence import PresenceStatus
+from entrypoints.bootstrap import build_context
+from entrypoints.settings import Settings
 
 T0 = datetime(2026, 11, 25, 21, 49, 26, 123000, tzinfo=UTC)
 REDIS_URL = os.environ.get("CHATCORE_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -83,15 +100,22 @@ class RedisDriver:
     def __init__(self, url: str, **listener_options: Any) -> None:
         self.namespace = f"test{uuid.uuid4().hex[:8]}"  # other runs' events stay out
         self.loop = LoopThread()
-        self.bus = RedisEventBus(url, namespace=self.namespace, pause_after_failure=0.2)
+        self.bus = RedisEventBus(
+            url, encode=self.delivered, namespace=self.namespace, pause_after_failure=0.2
+        )
         self.listener = self.loop.run(_make_listener(url, self.namespace, listener_options))
         self.loop.run(self.listener.start())
 
     def publish(self, events: Sequence[DomainEvent]) -> None:
         self.bus.publish(events)
 
-    def subscribe(self, callback: Callable[[DomainEvent], None]) -> Callable[[], None]:
+    def subscribe(self, callback: Callable[[bytes], None]) -> Callable[[], None]:
         return self.listener.subscribe(callback)
+
+    def delivered(self, event: DomainEvent) -> bytes:
+        """What the server's bus publishes (bootstrap.py), at a fixed time: the same bytes
+        for the same event, which the listener must hand on untouched."""
+        return event_to_bytes(event, now=T0)
 
     def listen(self, channel: str) -> None:
         # The contract names channels in the default namespace; this driver has its own.
@@ -125,6 +149,10 @@ class TestRedisBusContract(BusContract, ChannelContract):
     @pytest.fixture
     def driver(self, redis_driver: RedisDriver) -> RedisDriver:
         return redis_driver
+
+
+def payload_of(event: DomainEvent) -> bytes:
+    return event_to_bytes(event, now=T0)
 
 
 def wait_until(condition: Callable[[], bool], *, timeout: float = 10) -> None:
@@ -185,20 +213,45 @@ EVENTS: st.SearchStrategy[DomainEvent] = st.one_of(
 )
 
 
-@given(event=EVENTS, event_id=_ids, origin=_ids)
-def test_every_event_survives_the_codec(event: DomainEvent, event_id: str, origin: str) -> None:
-    received = decode(encode(event, event_id=event_id, origin=origin))
-    assert received.event == event
-    assert type(received.event) is type(event)
+@given(event=EVENTS)
+def test_every_event_becomes_frames_that_survive_the_trip(event: DomainEvent) -> None:
+    broadcast = broadcast_for(event, now=T0)
+    assert from_bytes(to_bytes(broadcast)) == broadcast
+    # The frames are the contract's envelopes, encoded once where it was published.
+    frames = ("text", "for_customers", "for_agents", "last_words")
+    texts = [getattr(broadcast, name) for name in frames if hasattr(broadcast, name)]
+    assert texts
+    for text in texts:
+        frame = msgspec.json.decode(text)
+        assert set(frame) == {"type", "conversation_id", "data", "sent_at"}
+        assert frame["sent_at"] == "2026-11-25T21:49:26.123Z"
+
+
+_items = st.one_of(
+    st.binary(max_size=64),
+    st.builds(TypingNotice, _ids, _texts, _texts, st.booleans(), st.none() | _ids),
+    st.builds(ResyncNotice, st.integers(0, 10**6), st.floats(0, 1e6)),
+)
+
+
+@given(item=_items, event_id=_ids, origin=_ids)
+def test_every_item_survives_the_envelope(
+    item: bytes | TypingNotice | ResyncNotice, event_id: str, origin: str
+) -> None:
+    received = decode(encode(item, event_id=event_id, origin=origin))
+    assert received.item == item
+    assert type(received.item) is type(item)
     assert (received.event_id, received.origin) == (event_id, origin)
 
 
 def test_bytes_that_are_not_an_event_are_refused() -> None:
     with pytest.raises(UndecodableEvent):
         decode(b"not msgpack at all")
-    good = encode(AgentAccessRevoked("a"), event_id="1", origin="o")
-    with pytest.raises(UndecodableEvent, match="unknown event kind"):
-        decode(good.replace(b"agent.access.revoked", b"agent.access.REVOKED"))
+    good = encode(b"payload", event_id="1", origin="o")
+    with pytest.raises(UndecodableEvent, match="unknown kind"):
+        decode(good.replace(b"event", b"EVENT"))
+    with pytest.raises(UndecodableBroadcast):
+        from_bytes(b"payload")
 
 
 # Routing: the contract's "who receives what", by channel
@@ -290,8 +343,7 @@ def test_the_duplicate_window_is_bounded() -> None:
     recorder = Recorder()
     dispatcher = Dispatcher(window=2)
     dispatcher.subscribe(recorder)
-    event = AgentAccessRevoked("a")
-    datas = [encode(event, event_id=str(i), origin="o") for i in range(3)]
+    datas = [encode(b"payload", event_id=str(i), origin="o") for i in range(3)]
     for data in [datas[0], datas[0], datas[1], datas[2], datas[0]]:
         dispatcher.deliver(data)
     # 0 was forgotten once 1 and 2 came: the window holds two ids, no more.
@@ -302,8 +354,8 @@ def test_own_events_can_be_ignored() -> None:
     recorder = Recorder()
     dispatcher = Dispatcher(ignore_origin="me")
     dispatcher.subscribe(recorder)
-    dispatcher.deliver(encode(AgentAccessRevoked("a"), event_id="1", origin="me"))
-    dispatcher.deliver(encode(AgentAccessRevoked("a"), event_id="2", origin="other"))
+    dispatcher.deliver(encode(b"payload", event_id="1", origin="me"))
+    dispatcher.deliver(encode(b"payload", event_id="2", origin="other"))
     assert len(recorder.events) == 1
 
 
@@ -315,9 +367,10 @@ def test_an_event_on_two_listened_channels_arrives_once(redis_driver: RedisDrive
         redis_driver.listen(channel)
     second = message(event.message.conversation_id, 2)
     redis_driver.publish([event, second])
-    assert recorder.wait_for(2)[:2] == [event, second]
+    heard = redis_driver.delivered
+    assert recorder.wait_for(2)[:2] == [heard(event), heard(second)]
     settle(redis_driver, recorder)
-    assert recorder.events.count(event) == 1
+    assert recorder.events.count(heard(event)) == 1
 
 
 # Losing Redis, and getting it back
@@ -402,7 +455,7 @@ def test_the_listener_survives_a_redis_restart(
             assert own_redis.subscribers(channel) == 1  # re-subscribed by itself
             time.sleep(0.25)  # the publisher's pause after a failure
             driver.publish([after])
-            assert recorder.wait_for(2) == [before, after]
+            assert recorder.wait_for(2) == [driver.delivered(before), driver.delivered(after)]
 
         assert health == [True, False, True]
         logged = " ".join(r.getMessage() for r in caplog.records)
@@ -435,7 +488,9 @@ def test_publishing_without_redis_is_quick_and_counted(
 ) -> None:
     own_redis.stop()
     clock = [100.0]
-    bus = RedisEventBus(own_redis.url, pause_after_failure=1.0, clock=lambda: clock[0])
+    bus = RedisEventBus(
+        own_redis.url, encode=payload_of, pause_after_failure=1.0, clock=lambda: clock[0]
+    )
     events = [message(new_id(), 1), message(new_id(), 1)]
     with caplog.at_level(logging.ERROR):
         started = time.monotonic()
@@ -469,3 +524,20 @@ def test_listening_is_counted(redis_driver: RedisDriver) -> None:
     run(listener.forget(channel))  # once too often: harmless
     wait_until(lambda: subscribers() == 0)
     assert channel not in listener.channels
+
+
+def test_with_redis_events_take_one_path(tmp_path: Path) -> None:
+    """No in-process bus beside Redis: every instance, this one too, hears Redis alone."""
+    _require(REDIS_URL)
+    core = build_context(Settings(database=str(tmp_path / "one-path.db"), redis_url=REDIS_URL))
+    try:
+        assert core.bus is None
+        assert core.ctx.publisher is core.redis
+    finally:
+        core.close()
+    alone = build_context(Settings(database=str(tmp_path / "alone.db")))
+    try:
+        assert alone.redis is None
+        assert alone.ctx.publisher is alone.bus
+    finally:
+        alone.close()

@@ -37,7 +37,7 @@ from typing import Any
 import httpx
 from bus_contract import message, new_id
 from fault_kit import Chat, Ledger, check_history, history, setup_chats, speakers_of, talk
-from test_redis_bus import OwnRedis, RedisDriver, wait_until
+from test_redis_bus import OwnRedis, RedisDriver, payload_of, wait_until
 from test_two_instances import Instance, _wait_ready, two_instances
 from ws_client import WsClient, agent_url, connect, customer_url, run
 
@@ -79,7 +79,9 @@ def test_events_dropped_after_a_listener_came_back_make_it_resync_again() -> Non
     own = OwnRedis()
     own.start()
     driver = RedisDriver(own.url, max_backoff=0.2, resync_after=0.1)
-    bus = RedisEventBus(own.url, namespace=driver.namespace, pause_after_failure=1.5)
+    bus = RedisEventBus(
+        own.url, encode=payload_of, namespace=driver.namespace, pause_after_failure=1.5
+    )
     missed: list[float] = []
     try:
         driver.listener.on_missed(lambda: missed.append(time.monotonic()))

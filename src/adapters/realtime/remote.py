@@ -1,11 +1,13 @@
 """Which Redis channels this instance listens to: those its own sockets need.
 
-Only with a Redis bus (CHATCORE_REDIS_URL). The hub tells this object, as it
-registers and forgets sockets, which channels it needs now (``need``) and which
-it no longer needs (``drop``); each channel is counted here, on the loop, and the
-listener is asked to subscribe on the first need and to unsubscribe on the last
-drop. Those requests run as tasks in the order they were made, so the listener
-never sees a forget before the listen it undoes.
+Only with a Redis bus (CHATCORE_REDIS_URL). It observes the registry
+(adapters/realtime/registry.py): each audience that gains its first socket here
+names a channel to listen to, and each that loses its last one a channel to let
+go. Two audiences can share a channel (a conversation's customers and its
+subscribers), so each channel is counted here, on the loop, and the listener is
+asked to subscribe on the first need and to unsubscribe on the last drop. Those
+requests run as tasks in the order they were made, so the listener never sees a
+forget before the listen it undoes.
 
 ``settled`` waits until every subscription asked for so far is confirmed by
 Redis: a session awaits it after registering and before reading a snapshot, so
@@ -21,6 +23,8 @@ import logging
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+from adapters.realtime.registry import Audience, Topic
+from adapters.realtime.typing_state import CUSTOMER
 from adapters.redis_bus import RedisListener
 from adapters.redis_bus.channels import (
     agent_channel,
@@ -56,9 +60,26 @@ class RemoteChannels:
     def agents(self) -> str:
         return agents_channel(namespace=self.namespace)
 
-    # Counting
+    def channel_of(self, topic: Topic) -> str:
+        match topic.audience:
+            case Audience.CUSTOMERS | Audience.SUBSCRIBERS:
+                return self.conversation(topic.key)
+            case Audience.AGENT:
+                return self.agent(topic.key)
+            case Audience.AGENTS:
+                return self.agents()
+            case Audience.HOLDER:
+                return self.presence(topic.key)
 
-    def need(self, channel: str) -> None:
+    # Counting, as the registry's observer
+
+    def on_first_watcher(self, topic: Topic) -> None:
+        self._need(self.channel_of(topic))
+
+    def on_last_watcher_gone(self, topic: Topic) -> None:
+        self._drop(self.channel_of(topic))
+
+    def _need(self, channel: str) -> None:
         count = self._counts.get(channel, 0)
         self._counts[channel] = count + 1
         if count == 0:
@@ -66,7 +87,7 @@ class RemoteChannels:
             self._pending[channel] = task
             task.add_done_callback(lambda done: self._settle(channel, done))
 
-    def drop(self, channel: str) -> None:
+    def _drop(self, channel: str) -> None:
         count = self._counts.get(channel, 0)
         if count > 1:
             self._counts[channel] = count - 1
@@ -88,7 +109,13 @@ class RemoteChannels:
 
     # Typing
 
-    def typing(self, notice: TypingNotice, channels: tuple[str, ...]) -> None:
+    def typing(self, notice: TypingNotice) -> None:
+        """To the conversation's channel; the customer's typing to its holder's too, which
+        hears it without subscribing, maybe on an instance that does not listen to the
+        conversation and does not know it holds it (hence its id in the notice)."""
+        channels: tuple[str, ...] = (self.conversation(notice.conversation_id),)
+        if notice.typist == CUSTOMER and notice.holder is not None:
+            channels = (*channels, self.agent(notice.holder))
         self._spawn(self.listener.publish_typing(notice, channels))
 
     async def close(self) -> None:

@@ -1,29 +1,38 @@
-"""The realtime adapter as one object: the hub, the bridge from the event bus, the timers."""
+"""The realtime adapter as one object: the registry and the hub, where broadcasts come
+from (the in-process bus, or Redis), the timers, and what a socket's session may ask."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
-from adapters.ratelimit import Limit
+from adapters.realtime.connection import Connection
 from adapters.realtime.frames import CLOSE_TRY_AGAIN
 from adapters.realtime.hub import Hub
-from adapters.realtime.liveness import InstanceLiveness, LivenessSettings
+from adapters.realtime.liveness import InstanceLiveness
+from adapters.realtime.outbound import (
+    Broadcast,
+    MessageFrames,
+    UndecodableBroadcast,
+    broadcast_for,
+    from_bytes,
+)
+from adapters.realtime.registry import Registry
 from adapters.realtime.remote import RemoteChannels
 from adapters.realtime.session import SocketSession
+from adapters.realtime.settings import RealtimeSettings
 from adapters.realtime.typing_relay import TypingRelay
-from adapters.realtime.typing_state import CUSTOMER, TypingTracker
+from adapters.realtime.typing_state import TypingTracker
 from adapters.redis_bus import RedisListener
 from adapters.threads import run
-from chatcore.events import DomainEvent, MessageCreated
-from chatcore.messages import SenderType
+from chatcore.agents import Agent
+from chatcore.events import DomainEvent
 from chatcore.ports import StorageUnavailable
 from chatcore.usecases import Context, presence
 
@@ -37,30 +46,21 @@ Subscribe = Callable[[Callable[[DomainEvent], None]], Callable[[], None]]
 ListenerFactory = Callable[[Callable[[bool], None]], RedisListener]
 
 
-@dataclass(frozen=True, slots=True)
-class RealtimeSettings:
-    heartbeat_seconds: int = 20
-    typing_timeout_seconds: int = 6
-    queue_frames: int = 256
-    allowed_origins: Sequence[str] = ()
-    liveness: LivenessSettings = field(default_factory=LivenessSettings)
-    # Inbound frames per connection; None: unlimited (CHATCORE_RATE_LIMITS=off).
-    frame_limit: Limit | None = None
-
-
 class Realtime:
-    """The hub fed by the in-process bus, or, with Redis (``listener``), by the listener.
+    """The hub fed by the in-process bus (``subscribe``), or by Redis (``listener``).
 
-    With Redis every event comes back through it, this instance's own included, so
-    all instances see one order; the in-process ``subscribe`` is then not used.
+    In one process each event is encoded to its frames once, on the thread that
+    published it (outbound.broadcast_for), and routed on the loop. With Redis the
+    publishing instance did that encoding, and every instance, this one included,
+    routes what the listener hands over: the same order everywhere.
     """
 
     def __init__(
         self,
         ctx: Context,
         *,
-        subscribe: Subscribe,
         settings: RealtimeSettings,
+        subscribe: Subscribe | None = None,
         listener: ListenerFactory | None = None,
         namespace: str = "chatcore",
         instance_id: str | None = None,
@@ -75,12 +75,17 @@ class Realtime:
             settings=settings.liveness,
             on_forgotten=self._resync_everyone,
         )
+        assert (subscribe is None) != (listener is None), "one source of events"
         self.listener = listener(self._bus_health) if listener is not None else None
         self.remote = RemoteChannels(self.listener, namespace=namespace) if self.listener else None
-        self.hub = Hub(now=ctx.clock.now, remote=self.remote)
+        self.registry = Registry(self.remote)
+        self.hub = Hub(self.registry, now=ctx.clock.now)
         self.typing = TypingTracker(timeout=float(settings.typing_timeout_seconds))
         self.typing_relay = TypingRelay(
-            self.hub, self.typing, now=ctx.clock.now, remote=self.remote
+            self.registry,
+            self.typing,
+            now=ctx.clock.now,
+            publish=self.remote.typing if self.remote is not None else None,
         )
         self._subscribe = subscribe
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -100,11 +105,12 @@ class Realtime:
         """For the app's lifespan: listen to the bus, keep the timers, stop cleanly."""
         self._loop = asyncio.get_running_loop()
         listener = self.listener
-        if listener is None:
+        if self._subscribe is not None:
             unsubscribe = self._subscribe(self._from_any_thread)
         else:
+            assert listener is not None
             # Already on the loop, in the order Redis delivered them.
-            unsubscribe = listener.subscribe(self._deliver)
+            unsubscribe = listener.subscribe(self._from_redis)
             listener.on_typing(self.typing_relay.show)
             listener.on_missed(self._events_dropped)
             await listener.start()  # returns once the first connection worked or failed
@@ -148,7 +154,7 @@ class Realtime:
         self._resync_everyone("an instance dropped events while Redis failed it")
 
     def _resync_everyone(self, why: str = "this instance was given up for dead") -> None:
-        dropped = self.hub.all_connections()
+        dropped = self.registry.all_connections()
         if dropped:
             log.warning(
                 "%s: closing %d socket(s) with %d so they reconnect and resync",
@@ -161,21 +167,44 @@ class Realtime:
 
     def _from_any_thread(self, event: DomainEvent) -> None:
         # Use cases publish from worker threads, in commit order; call_soon_threadsafe
-        # keeps that order on the loop, where the hub lives.
+        # keeps that order on the loop, where the hub lives. Encoded here, off the loop.
         loop = self._loop
         if loop is None:
             return
+        broadcast = broadcast_for(event, now=self.ctx.clock.now())
         with contextlib.suppress(RuntimeError):  # the loop closed under us: shutting down
-            loop.call_soon_threadsafe(self._deliver, event)
+            loop.call_soon_threadsafe(self._route, broadcast)
 
-    def _deliver(self, event: DomainEvent) -> None:
-        self.hub.deliver(event)
-        if isinstance(event, MessageCreated):
-            sender = event.message.sender
-            if sender.type is SenderType.CUSTOMER:
-                self.typing.end((event.message.conversation_id, CUSTOMER))
-            elif sender.type is SenderType.AGENT and sender.id:
-                self.typing.end((event.message.conversation_id, sender.id))
+    def _from_redis(self, payload: bytes) -> None:
+        try:
+            broadcast = from_bytes(payload)
+        except UndecodableBroadcast as error:
+            log.error("skipped a broadcast from Redis this version cannot read: %s", error)
+            return
+        self._route(broadcast)
+
+    def _route(self, broadcast: Broadcast) -> None:
+        self.hub.route(broadcast)
+        if isinstance(broadcast, MessageFrames) and broadcast.typist is not None:
+            # Sending the message ends the sender's "typing…".
+            self.typing.end((broadcast.conversation_id, broadcast.typist))
+
+    # What a socket's session may ask (session.SessionHost)
+
+    async def listening(self) -> bool:
+        """Wait until the channels asked for so far are listened to (True in one process)."""
+        return True if self.remote is None else await self.remote.settled()
+
+    def relay_typing(
+        self, connection: Connection, conversation_id: str, *, typist: Agent | None, is_typing: bool
+    ) -> None:
+        if typist is None:
+            self.typing_relay.customer(connection, conversation_id, is_typing=is_typing)
+        else:
+            self.typing_relay.agent(connection, typist, conversation_id, is_typing=is_typing)
+
+    def end_typing(self, connection: Connection) -> None:
+        self.typing.end_connection(connection)
 
     async def _sweep(self) -> None:
         loop = asyncio.get_running_loop()

@@ -8,7 +8,7 @@ import logging
 import math
 import time
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from starlette.types import Receive, Scope, Send
 
@@ -40,15 +40,13 @@ from adapters.realtime.handshake import (
     read_greeting,
     refusal_for,
 )
+from adapters.realtime.host import Registration, SessionHost
 from adapters.threads import run
 from adapters.wire import conversation_listing_out, conversation_out, message_out
 from chatcore.errors import DomainError
 from chatcore.ports import StorageUnavailable
 from chatcore.usecases import Actor, accounts, customer, inbox, presence
 from chatcore.usecases.customer import Resync
-
-if TYPE_CHECKING:
-    from adapters.realtime.service import Realtime
 
 log = logging.getLogger("chatcore.realtime")
 T = TypeVar("T")
@@ -70,14 +68,14 @@ class SocketSession:
         "_send",
         "actor",
         "ctx",
-        "hub",
-        "realtime",
+        "host",
+        "registry",
     )
 
-    def __init__(self, realtime: Realtime, scope: Scope, receive: Receive, send: Send) -> None:
-        self.realtime = realtime
-        self.ctx = realtime.ctx
-        self.hub = realtime.hub
+    def __init__(self, host: SessionHost, scope: Scope, receive: Receive, send: Send) -> None:
+        self.host = host
+        self.ctx = host.ctx
+        self.registry: Registration = host.registry
         self._scope = scope
         self._receive = receive
         self._send = send
@@ -124,7 +122,7 @@ class SocketSession:
 
     async def _handshake(self) -> Connection:
         greeting = read_greeting(self._scope)
-        settings = self.realtime.settings
+        settings = self.host.settings
         if greeting.role == "agent":
             self.actor = await self._authenticate(greeting.access_token)
         connection = Connection(
@@ -143,7 +141,7 @@ class SocketSession:
             else:
                 await self._join_as_agent(connection, greeting)
         except BaseException:
-            self.hub.remove(connection)
+            self.registry.remove(connection)
             connection.finish()
             raise
         return connection
@@ -155,8 +153,8 @@ class SocketSession:
         conversation_id, session_id = check_customer(greeting)
         connection.conversation_id = conversation_id
         connection.subscriptions[conversation_id] = Subscription()
-        self.hub.add_customer(connection)
-        await self.hub.listening()  # with Redis: its channel is listened to before the read
+        self.registry.add_customer(connection)
+        await self.host.listening()  # with Redis: its channel is listened to before the read
         resync = await self._refusing(
             run(
                 customer.customer_resync,
@@ -166,22 +164,22 @@ class SocketSession:
                 after_seq=greeting.after_seq,
             )
         )
-        self.hub.learn_holder(conversation_id, resync.view.conversation)
-        await self.hub.listening()  # and its holder's presence
+        self.registry.learn_holder(conversation_id, resync.view.conversation)
+        await self.host.listening()  # and its holder's presence
         self._send_snapshot(connection, resync, after_seq=greeting.after_seq)
 
     async def _join_as_agent(self, connection: Connection, greeting: Greeting) -> None:
         assert self.actor is not None
         after_seq = greeting.after_seq
-        self.hub.add_agent(connection)
+        self.registry.add_agent(connection)
         resync = None
         if greeting.conversation_id is not None:
             resync = await self._subscribe(connection, greeting.conversation_id, after_seq)
-        check_origin(self._scope, self.realtime.settings.allowed_origins)
-        await self.hub.listening()  # with Redis: its own and the agents' channels
+        check_origin(self._scope, self.host.settings.allowed_origins)
+        await self.host.listening()  # with Redis: its own and the agents' channels
         if resync is not None:
             self._send_snapshot(connection, resync, after_seq=after_seq)
-        instance_id = self.realtime.instance_id
+        instance_id = self.host.instance_id
         await self._refusing(
             run(presence.agent_connected, self.ctx, self.actor.agent_id, instance_id=instance_id)
         )
@@ -192,14 +190,14 @@ class SocketSession:
         """Hold the conversation's live events back, read the snapshot, then let them go."""
         assert self.actor is not None
         connection.subscriptions[conversation_id] = Subscription()
-        self.hub.subscribe(connection, conversation_id)
+        self.registry.subscribe(connection, conversation_id)
         try:
-            await self.hub.listening()  # with Redis: the channel first, then the read
+            await self.host.listening()  # with Redis: the channel first, then the read
             return await self._refusing(
                 run(inbox.agent_resync, self.ctx, self.actor, conversation_id, after_seq=after_seq)
             )
         except Refused:
-            self.hub.unsubscribe(connection, conversation_id)
+            self.registry.unsubscribe(connection, conversation_id)
             raise
 
     async def _refusing(self, pending: Awaitable[T]) -> T:
@@ -246,7 +244,7 @@ class SocketSession:
                     )
                     self._send_snapshot(connection, resync, after_seq=frame.after_seq)
                 case Unsubscribe() if connection.is_agent:
-                    self.hub.unsubscribe(connection, frame.conversation_id)
+                    self.registry.unsubscribe(connection, frame.conversation_id)
                     ref = ConversationRef(frame.conversation_id)
                     connection.send(self._frame("system.unsubscribed", ref, frame.conversation_id))
                 case Typing():
@@ -262,7 +260,7 @@ class SocketSession:
         """The per-connection frame limit, before any decoding. A frame over it is
         dropped: the first of a run is answered with ``rate_limited``; a client that
         drops another whole burst's worth before it has calmed down is closed (4429)."""
-        limit = self.realtime.settings.frame_limit
+        limit = self.host.settings.frame_limit
         if limit is None:
             return True
         if connection.closing:
@@ -286,16 +284,17 @@ class SocketSession:
         return False
 
     async def _typing(self, connection: Connection, frame: Typing) -> None:
-        relay = self.realtime.typing_relay
+        host = self.host
         if connection.conversation_id is not None:  # a customer: its one conversation
-            relay.customer(connection, connection.conversation_id, is_typing=frame.is_typing)
+            conversation_id = connection.conversation_id
+            host.relay_typing(connection, conversation_id, typist=None, is_typing=frame.is_typing)
             return
         assert self.actor is not None
         if frame.conversation_id is None:
             raise bad_request("An agent's typing frame names its conversation_id.")
         conversation_id = frame.conversation_id
         typist = await self._refusing(run(inbox.typist, self.ctx, self.actor, conversation_id))
-        relay.agent(connection, typist, conversation_id, is_typing=frame.is_typing)
+        host.relay_typing(connection, conversation_id, typist=typist, is_typing=frame.is_typing)
 
     # Leaving
 
@@ -306,26 +305,26 @@ class SocketSession:
         return asyncio.get_running_loop().call_later(max(left, 0.0), self._expire, connection)
 
     def _expire(self, connection: Connection) -> None:
-        self.hub.remove(connection)
+        self.registry.remove(connection)
         words = self._frame("system.error", ErrorData("unauthorized", "Your session has expired."))
         connection.close(CLOSE_UNAUTHORIZED, last_words=words)
 
     async def _leave(self, connection: Connection) -> None:
         connection.finish()
-        self.hub.remove(connection)
-        self.realtime.typing.end_connection(connection)
+        self.registry.remove(connection)
+        self.host.end_typing(connection)
         if self.actor is not None:
             try:
                 await run(
                     presence.agent_disconnected,
                     self.ctx,
                     self.actor.agent_id,
-                    instance_id=self.realtime.instance_id,
+                    instance_id=self.host.instance_id,
                 )
             except StorageUnavailable:
                 # The database is down or busy: recorded later, or the agent would stay
                 # online for ever (tests/faults/test_postgres_restart.py).
-                self.realtime.disconnect_later(self.actor.agent_id)
+                self.host.disconnect_later(self.actor.agent_id)
             except Exception:
                 log.exception("could not record an agent's disconnect")
 

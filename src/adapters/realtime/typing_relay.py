@@ -1,10 +1,11 @@
 """Who sees whose "typing…": the contract's two typing rows, and taking it back in time.
 
 In one process a typing frame is shown to the audience here and now. With a Redis
-bus (``remote``) it goes out as a TypingNotice instead, on the conversation's
-channel (and the holder's, for the customer's typing), and every instance, this
-one included, shows it to its own sockets when it comes back (``show``): one
-order for all. The indicator and its timeout stay with the typist's instance.
+bus (``publish``) it goes out as a TypingNotice instead, on the conversation's
+channel (and the holder's, for the customer's typing; see remote.py), and every
+instance, this one included, shows it to its own sockets when it comes back
+(``show``): one order for all. The indicator and its timeout stay with the
+typist's instance.
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ from datetime import datetime
 
 from adapters.realtime.connection import Connection
 from adapters.realtime.frames import AgentTypingData, CustomerTypingData, encode
-from adapters.realtime.hub import Hub
-from adapters.realtime.remote import RemoteChannels
+from adapters.realtime.registry import Registry
 from adapters.realtime.typing_state import CUSTOMER, TypingTracker, TypistKey
 from adapters.redis_bus.codec import TypingNotice
 from chatcore.agents import Agent
@@ -26,16 +26,17 @@ from chatcore.agents import Agent
 class TypingRelay:
     def __init__(
         self,
-        hub: Hub,
+        registry: Registry,
         tracker: TypingTracker,
         *,
         now: Callable[[], datetime],
-        remote: RemoteChannels | None = None,
+        publish: Callable[[TypingNotice], None] | None = None,
     ) -> None:
-        self._hub = hub
+        self._registry = registry
         self._tracker = tracker
         self._now = now
-        self._remote = remote
+        # With Redis: to every instance, this one's included. Alone: shown here at once.
+        self._publish = publish or self.show
 
     def customer(self, connection: Connection, conversation_id: str, *, is_typing: bool) -> None:
         """To the agent holding the chat and its subscribers; never back to customers."""
@@ -50,23 +51,23 @@ class TypingRelay:
 
     def show(self, notice: TypingNotice) -> None:
         """Show a notice to the sockets held here (from Redis, or in one process)."""
-        hub = self._hub
+        registry = self._registry
         conversation_id = notice.conversation_id
         if notice.typist == CUSTOMER:
             kind = "customer.typing"
             data: object = CustomerTypingData(notice.is_typing)
             holder = (
-                hub.connections_of(notice.holder)
+                registry.connections_of(notice.holder)
                 if notice.holder is not None
-                else hub.holder_connections(conversation_id)
+                else registry.holder_connections(conversation_id)
             )
-            audience = holder | hub.subscribers_of(conversation_id)
+            audience = holder | registry.subscribers_of(conversation_id)
         else:
             kind = "agent.typing"
             data = AgentTypingData(notice.typist, notice.display_name, notice.is_typing)
             audience = (
-                hub.customers_of(conversation_id) | hub.subscribers_of(conversation_id)
-            ) - hub.connections_of(notice.typist)
+                registry.customers_of(conversation_id) | registry.subscribers_of(conversation_id)
+            ) - registry.connections_of(notice.typist)
         text = encode(kind, data, now=self._now(), conversation_id=conversation_id)
         for reader in audience:
             reader.send_about(conversation_id, text)
@@ -85,17 +86,8 @@ class TypingRelay:
         self._announce(notice)
 
     def _announce(self, notice: TypingNotice) -> None:
-        remote = self._remote
-        if remote is None:
-            self.show(notice)
-            return
-        channels: tuple[str, ...] = (remote.conversation(notice.conversation_id),)
         if notice.typist == CUSTOMER:
-            # The holder hears it without subscribing, maybe on an instance that does
-            # not listen to the conversation and does not know it holds it: its own
-            # channel too, and its id in the notice.
-            holder = self._hub.holder_of(notice.conversation_id)
-            if holder is not None:
-                channels = (*channels, remote.agent(holder))
-                notice = dataclasses.replace(notice, holder=holder)
-        remote.typing(notice, channels)
+            # Who holds the chat now; only the customer's instance knows: the notice says.
+            holder = self._registry.holder_of(notice.conversation_id)
+            notice = dataclasses.replace(notice, holder=holder)
+        self._publish(notice)

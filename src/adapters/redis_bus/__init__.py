@@ -1,6 +1,7 @@
-"""Domain events across instances through Redis Pub/Sub (CHATCORE_REDIS_URL).
+"""Committed events across instances through Redis Pub/Sub (CHATCORE_REDIS_URL).
 
-``RedisEventBus`` publishes (the EventPublisher port, on worker threads);
+``RedisEventBus`` publishes (the EventPublisher port, on worker threads) each
+event's payload, encoded once by the function it is given;
 ``RedisListener`` receives, on the event loop, the channels this instance needs;
 ``channels_for`` says which channels an event goes to. redis-py because it is the
 well-kept client and has both the synchronous API the publisher needs and the

@@ -1,4 +1,8 @@
-"""RedisEventBus: the EventPublisher that sends committed events to other instances.
+"""RedisEventBus: the EventPublisher that sends committed events to every instance.
+
+Each event is encoded once, here, by the ``encode`` it is given (with the realtime
+adapter: the event's frames for the sockets and the ids that route them), and
+those bytes go to each of the event's channels; listeners hand them on as they are.
 
 ``publish`` runs on the worker thread that committed, while it still holds the
 write unit, so it must be quick whatever Redis is doing:
@@ -52,6 +56,7 @@ class RedisEventBus:
         self,
         url: str,
         *,
+        encode: Callable[[DomainEvent], bytes],
         instance_id: str | None = None,
         namespace: str = NAMESPACE,
         socket_timeout: float = SOCKET_TIMEOUT_SECONDS,
@@ -59,6 +64,7 @@ class RedisEventBus:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.url = url
+        self._encode = encode
         self.instance_id = instance_id or uuid.uuid4().hex
         self.namespace = namespace
         self._pause = pause_after_failure
@@ -88,7 +94,8 @@ class RedisEventBus:
             return
         pipeline = self._client.pipeline(transaction=False)
         for event in events:
-            data = encode(event, event_id=new_event_id(), origin=self.instance_id)
+            payload = self._encode(event)
+            data = encode(payload, event_id=new_event_id(), origin=self.instance_id)
             for channel in channels_for(event, namespace=self.namespace):
                 pipeline.publish(channel, data)
         try:

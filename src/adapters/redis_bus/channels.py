@@ -69,7 +69,7 @@ def resync_channel(*, namespace: str = NAMESPACE) -> str:
 def channels_for(event: DomainEvent, *, namespace: str = NAMESPACE) -> tuple[str, ...]:
     """Every channel ``event`` must reach, in a fixed order, without repeats.
 
-    Mirrors adapters/realtime/hub.py's ``deliver``: a socket the hub would send
+    Mirrors adapters/realtime/hub.py's ``route``: a socket the hub would send
     the event to listens to at least one of these channels.
     """
     ns = namespace

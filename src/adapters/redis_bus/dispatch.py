@@ -1,4 +1,7 @@
-"""Hands received events to subscribers: once each, in order, never failing the reader."""
+"""Hands received events to subscribers: once each, in order, never failing the reader.
+
+An event's payload is handed on as the bytes the publisher encoded (codec.py).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +10,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from adapters.redis_bus.codec import ResyncNotice, TypingNotice, UndecodableEvent, decode
-from chatcore.events import DomainEvent
 
 logger = logging.getLogger(__name__)
 
-Subscriber = Callable[[DomainEvent], None]
+Subscriber = Callable[[bytes], None]  # an event's payload
 TypingSubscriber = Callable[[TypingNotice], None]
 ResyncSubscriber = Callable[[ResyncNotice], None]
 
@@ -63,22 +65,23 @@ class Dispatcher:
             self._seen.popitem(last=False)
         if received.origin == self._ignore_origin:
             return
-        if isinstance(received.event, ResyncNotice):
+        item = received.item
+        if isinstance(item, ResyncNotice):
             if self._resync is not None:
                 try:
-                    self._resync(received.event)
+                    self._resync(item)
                 except Exception:
                     logger.exception("the resync subscriber failed")
             return
-        if isinstance(received.event, TypingNotice):
+        if isinstance(item, TypingNotice):
             if self._typing is not None:
                 try:
-                    self._typing(received.event)
+                    self._typing(item)
                 except Exception:
                     logger.exception("the typing subscriber failed")
             return
         for _, subscriber in self._subscriptions:
             try:
-                subscriber(received.event)
+                subscriber(item)
             except Exception:
-                logger.exception("an event subscriber failed on %s", type(received.event).__name__)
+                logger.exception("an event subscriber failed on event %s", received.event_id)

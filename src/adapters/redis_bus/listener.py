@@ -2,8 +2,9 @@
 
 One Pub/Sub connection per instance. Channels are listened to on demand and
 counted (``listen``/``forget``: the same conversation may be open on many
-sockets); each decoded event goes to the subscribers on the loop, in the order
-Redis delivered it, once even when it came on several channels.
+sockets); each event's payload goes to the subscribers on the loop, as the bytes
+its publisher encoded, in the order Redis delivered it, once even when it came
+on several channels.
 
 Nothing here queues: the reader task calls the subscribers as it reads, so the
 only buffers are redis-py's reader and the socket, and Redis bounds those itself
@@ -111,7 +112,7 @@ class RedisListener:
         return frozenset(self._counts)
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
-        """Called on the loop for each event; returns the unsubscribe function."""
+        """Called on the loop with each event's payload; returns the unsubscribe function."""
         return self._dispatcher.subscribe(callback)
 
     def on_typing(self, callback: TypingSubscriber | None) -> None:
