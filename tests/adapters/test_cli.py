@@ -17,12 +17,12 @@ from typing import Any
 
 import httpx
 import pytest
-from helpers import PASSWORD, expect, login
 
 from chatcore.usecases import accounts
 from entrypoints.bootstrap import build_context
 from entrypoints.settings import Settings
-from servers import LiveServer
+from support.rest import PASSWORD, expect, new_token
+from support.servers import LiveServer
 
 CHATCORE = str(Path(sys.executable).with_name("chatcore"))
 
@@ -87,7 +87,7 @@ def test_created_agents_log_in_over_http(
     assert "Created admin" in second_admin.stdout
     server = make_server(database=str(database))
     with httpx.Client(base_url=server.url) as client:
-        token = login(client, "bob@example.com")
+        token = new_token(client, "bob@example.com")
         me = expect(
             client.get("/api/v1/agent/me", headers={"Authorization": f"Bearer {token}"}), 200
         )

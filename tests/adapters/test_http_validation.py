@@ -8,19 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
-from helpers import expect, register_admin
-from http_support import (
-    ADMIN,
-    AGENT,
-    CUSTOMER,
-    Chat,
-    client_of,
-    error_of,
-    fields_of,
-    new_chat,
-)
 
-from servers import LiveServer
+from support.http_contract import error_of, fields_of
+from support.rest import ADMIN, AGENT, CUSTOMER, Chat, client_of, expect, first_admin, start_chat
+from support.servers import LiveServer
 
 LIMIT = 64 * 1024
 
@@ -33,12 +24,12 @@ def client(live_server: LiveServer) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def chat(client: httpx.Client) -> Chat:
-    return new_chat(client)
+    return start_chat(client)
 
 
 @pytest.fixture
 def admin_headers(client: httpx.Client) -> dict[str, str]:
-    return register_admin(client).headers
+    return first_admin(client).headers
 
 
 def _post_message(client: httpx.Client, chat: Chat, body: dict[str, Any]) -> httpx.Response:

@@ -7,13 +7,7 @@ can keep each read-choose-assign sequence indivisible.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from functools import partial
-
-import pytest
-from postgres_fixtures import PostgresFixtures
-from storage_contract import committed, make_agent
-from test_sqlite_escalation import RaceWorld, RecordingPublisher, check_capacity_race, race
 
 from adapters.postgres import PostgresDatabase
 from chatcore.agents import Agent, Role
@@ -23,29 +17,11 @@ from chatcore.errors import SlugTaken
 from chatcore.events import AgentAssigned, ConversationUpdated, MessageCreated
 from chatcore.usecases import Actor, Context, customer
 from chatcore.usecases import admin as admin_usecases
+from support.contracts.storage import committed, make_agent
+from support.races import PostgresRace, RecordingPublisher, check_capacity_race, race
 
 
-class Escalation(PostgresFixtures, RaceWorld):
-    @pytest.fixture
-    def other_database(
-        self, postgres_url: str, database: PostgresDatabase
-    ) -> Iterator[PostgresDatabase]:
-        """A second instance on the same schema (``database`` migrated it first)."""
-        other = PostgresDatabase(postgres_url)
-        yield other
-        other.close()
-
-    @pytest.fixture
-    def instances(
-        self,
-        database: PostgresDatabase,
-        other_database: PostgresDatabase,
-        publisher: RecordingPublisher,
-    ) -> list[Context]:
-        return [self.context(database, publisher), self.context(other_database, publisher)]
-
-
-class TestOneConversation(Escalation):
+class TestOneConversation(PostgresRace):
     def test_fifty_racing_escalations_on_two_instances_assign_exactly_once(
         self,
         instances: list[Context],
@@ -81,7 +57,7 @@ class TestOneConversation(Escalation):
             assert sum(loads.values()) == 1
 
 
-class TestCapacity(Escalation):
+class TestCapacity(PostgresRace):
     capacity = 2
 
     def test_concurrent_escalations_on_two_instances_never_exceed_capacity(
@@ -110,7 +86,7 @@ class TestCapacity(Escalation):
         )
 
 
-class TestMessagesAndEscalations(Escalation):
+class TestMessagesAndEscalations(PostgresRace):
     def test_racing_messages_and_escalations_keep_seq_gapless(
         self, instances: list[Context], database: PostgresDatabase, agents: list[Agent]
     ) -> None:
@@ -146,7 +122,7 @@ class TestMessagesAndEscalations(Escalation):
                 assert stored.status is Status.AGENT
 
 
-class TestQuickQuestionSlugRace(Escalation):
+class TestQuickQuestionSlugRace(PostgresRace):
     def test_two_admins_creating_one_slug_get_one_entry_and_one_409(
         self, instances: list[Context], database: PostgresDatabase
     ) -> None:

@@ -13,14 +13,13 @@ from datetime import timedelta
 from functools import partial
 
 import pytest
-from storage_contract import committed, make_agent
-from test_postgres_escalation import Escalation
-from test_sqlite_escalation import race
 
 from adapters.postgres import PostgresDatabase
 from chatcore.agents import Agent
 from chatcore.presence import Link, Presence, PresenceStatus
 from chatcore.usecases import Context, presence
+from support.contracts.storage import committed, make_agent
+from support.races import PostgresRace, race
 
 EAST, WEST = "east", "west"
 
@@ -32,7 +31,7 @@ def stored(database: PostgresDatabase, agent_id: str) -> Agent:
     return agent
 
 
-class TestPresenceAcrossInstances(Escalation):
+class TestPresenceAcrossInstances(PostgresRace):
     @pytest.fixture
     def alice(self, database: PostgresDatabase) -> Agent:
         agent = make_agent("Alice", presence=Presence(chosen=PresenceStatus.ONLINE))

@@ -11,17 +11,18 @@ import time
 from pathlib import Path
 
 import httpx
-from helpers import customer_headers, go_online, register_admin, start_conversation
-from ws_client import agent_url, connect, customer_url, refused, rest, run
 
-from servers import LiveServer
+from support.rest import customer_headers, first_admin, go_online, start_conversation
+from support.rest_async import rest
+from support.servers import LiveServer
+from support.ws import agent_url, connect, customer_url, refused, run
 
 CHATCORE = str(Path(sys.executable).with_name("chatcore"))
 
 
 def test_an_agent_snapshot_carries_the_newest_message(live_server: LiveServer) -> None:
     with httpx.Client(base_url=live_server.url) as client:
-        admin = register_admin(client)
+        admin = first_admin(client)
         _, conversation = start_conversation(client)
     x = conversation["id"]
 
@@ -39,8 +40,8 @@ def test_a_refused_tab_does_not_make_the_hub_forget_who_holds_the_chat(
     live_server: LiveServer,
 ) -> None:
     with httpx.Client(base_url=live_server.url) as client:
-        admin = register_admin(client)
-        go_online(client, admin.token)
+        admin = first_admin(client)
+        go_online(client, admin)
         session, conversation = start_conversation(client)
         client.post(
             f"/api/v1/customer/conversations/{conversation['id']}/escalate",
@@ -93,7 +94,7 @@ def test_tokens_and_session_ids_never_reach_the_server_log(tmp_path: Path) -> No
                     break
                 except httpx.TransportError:
                     time.sleep(0.05)
-            admin = register_admin(client)
+            admin = first_admin(client)
             session, conversation = start_conversation(client)
 
         async def scenario() -> None:

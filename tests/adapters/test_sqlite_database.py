@@ -11,14 +11,14 @@ from typing import Any, TypeVar
 
 import pytest
 import sqlite_utils
-from sqlite_fixtures import SqliteFixtures
-from storage_contract import T0, at, committed, make_agent, make_conversation, new_id
 
 from adapters.sqlite import DEFAULT_FAQS, SCHEMA_VERSION, SchemaTooNew, SqliteDatabase, migrations
 from adapters.sqlite.connections import open_handle
 from chatcore.conversation import Status
 from chatcore.messages import Sender, SenderType
 from chatcore.ports import ConversationListing, ListingCursor
+from support.contracts.storage import T0, at, committed, make_agent, make_conversation, new_id
+from support.sqlite import SqliteFixtures
 
 T = TypeVar("T")
 HANG_GUARD = 30  # seconds; only ever reached when something is broken

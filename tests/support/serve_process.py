@@ -1,4 +1,5 @@
-"""A real ``chatcore serve`` process on a free loopback port, for tests that need one.
+"""A real ``chatcore serve`` process on a free loopback port, for tests where the
+process is the point (signals, SIGKILL, restarts, two instances, nginx in front).
 
 Started with the given ``CHATCORE_*`` variables on top of this environment, its
 output in a log file; ready once ``/healthz`` answers; stopped with SIGINT (a
@@ -12,13 +13,18 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from support.postgres import scratch_database, url_for
+from support.redis_server import REDIS_URL
 
 CHATCORE = str(Path(sys.executable).with_name("chatcore"))
 
@@ -77,3 +83,59 @@ def chatcore_serve(env: dict[str, str], *, log: Path, name: str = "serve") -> It
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+# -- scale-out: instances over one PostgreSQL database and one Redis -------------------
+
+
+SECRET = "two-instances-test-secret-0123456789abcdef"
+
+
+def scale_out_instance(
+    database: str,
+    redis_url: str,
+    namespace: str,
+    scratch: Path,
+    name: str,
+    *,
+    env_extra: dict[str, str] | None = None,
+) -> AbstractContextManager[Instance]:
+    env = {
+        "CHATCORE_DATABASE": database,
+        "CHATCORE_REDIS_URL": redis_url,
+        "CHATCORE_REDIS_NAMESPACE": namespace,
+        "CHATCORE_SECRET_KEY": SECRET,
+        "CHATCORE_RATE_LIMITS": "off",
+        "CHATCORE_BCRYPT_ROUNDS": "4",
+        "CHATCORE_PRESENCE_GRACE_SECONDS": "30",
+        **(env_extra or {}),
+    }
+    return chatcore_serve(env, log=scratch / f"{name}.log", name=name)
+
+
+@contextmanager
+def two_instances(redis_url: str = REDIS_URL) -> Iterator[tuple[Instance, Instance]]:
+    namespace = f"test{uuid.uuid4().hex[:12]}"  # apart from any other run on this Redis
+    with (
+        scratch_database() as name,
+        tempfile.TemporaryDirectory(prefix="chatcore-two-") as scratch,
+        ExitStack() as stack,
+    ):
+        database = url_for(name)
+        a = stack.enter_context(
+            scale_out_instance(database, redis_url, namespace, Path(scratch), "a")
+        )
+        b = stack.enter_context(
+            scale_out_instance(database, redis_url, namespace, Path(scratch), "b")
+        )
+        yield a, b
+
+
+def wait_ready(url: str, status: int, within: float = 20) -> None:
+    deadline = time.monotonic() + within
+    while True:
+        got = httpx.get(url + "/readyz", timeout=5).status_code
+        if got == status:
+            return
+        assert time.monotonic() < deadline, f"/readyz stayed {got}, not {status}"
+        time.sleep(0.1)

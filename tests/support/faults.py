@@ -29,24 +29,29 @@ from typing import Any
 
 import httpx
 import pytest
-from helpers import Account, bearer, customer_headers, expect, go_online, register_admin
-from ws_client import all_messages
+
+from support.rest import Chat, Staff, bearer, customer_headers, expect, first_admin, go_online
+from support.rest_async import messages
 
 
 @dataclass(frozen=True)
-class Chat:
+class HeldChat:
     """A conversation held by an agent: its customer and its agent can both post."""
 
     id: str
     session: str  # the customer's session id
     token: str  # the holding agent's access token
 
+    @property
+    def customer_chat(self) -> Chat:
+        return Chat(self.session, self.id)
 
-def setup_chats(base_url: str, count: int) -> tuple[Account, list[Chat]]:
+
+def setup_chats(base_url: str, count: int) -> tuple[Staff, list[HeldChat]]:
     """An admin, online, holding ``count`` new escalated conversations."""
     with httpx.Client(base_url=base_url, timeout=30) as http:
-        admin = register_admin(http)
-        go_online(http, admin.token)
+        admin = first_admin(http)
+        go_online(http, admin)
         chats = []
         for _ in range(count):
             started = expect(http.post("/api/v1/customer/conversations/start"), 201)
@@ -59,7 +64,7 @@ def setup_chats(base_url: str, count: int) -> tuple[Account, list[Chat]]:
                 200,
             )
             assert view["status"] == "agent", view
-            chats.append(Chat(chat_id, session, admin.token))
+            chats.append(HeldChat(chat_id, session, admin.token))
     return admin, chats
 
 
@@ -68,7 +73,7 @@ class Speaker:
     """One side of one chat, posting over REST."""
 
     name: str
-    chat: Chat
+    chat: HeldChat
     role: str  # "customer" or "agent"
 
     def request(self, body: str) -> tuple[str, dict[str, Any], dict[str, str]]:
@@ -81,7 +86,7 @@ class Speaker:
         return path, payload, bearer(self.chat.token)
 
 
-def speakers_of(chats: list[Chat]) -> list[Speaker]:
+def speakers_of(chats: list[HeldChat]) -> list[Speaker]:
     both = [(chat, role) for chat in chats for role in ("customer", "agent")]
     return [Speaker(f"{role[0]}{i // 2}", chat, role) for i, (chat, role) in enumerate(both)]
 
@@ -96,7 +101,7 @@ class Ledger:
     answered_at: dict[str, float] = field(default_factory=dict)  # key -> time.monotonic()
     statuses: Counter[str] = field(default_factory=Counter)
 
-    def acked_in(self, chat: Chat) -> dict[str, dict[str, Any]]:
+    def acked_in(self, chat: HeldChat) -> dict[str, dict[str, Any]]:
         return {k: m for k, m in self.acked.items() if self.speaker_of[k].chat == chat}
 
 
@@ -158,7 +163,7 @@ async def talk(
         await asyncio.sleep(0.05)
 
 
-def check_history(chat: Chat, items: list[dict[str, Any]], ledger: Ledger) -> None:
+def check_history(chat: HeldChat, items: list[dict[str, Any]], ledger: Ledger) -> None:
     """Dense seq from 1, no message twice, every acknowledged one there under its seq."""
     seqs = [m["seq"] for m in items]
     assert seqs == list(range(1, len(items) + 1)), f"{chat.id}: seq not dense: {seqs}"
@@ -173,8 +178,8 @@ def check_history(chat: Chat, items: list[dict[str, Any]], ledger: Ledger) -> No
         assert stored[key]["seq"] == acked["seq"], (key, stored[key], acked)
 
 
-async def history(http: httpx.AsyncClient, chat: Chat) -> list[dict[str, Any]]:
-    return await all_messages(http, chat.session, chat.id)
+async def history(http: httpx.AsyncClient, chat: HeldChat) -> list[dict[str, Any]]:
+    return await messages(http, chat.customer_chat)
 
 
 async def retry_all(http: httpx.AsyncClient, ledger: Ledger) -> Counter[str]:

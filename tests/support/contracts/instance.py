@@ -7,10 +7,10 @@ adapter's test module gives); kept apart because that file is long enough.
 from __future__ import annotations
 
 import pytest
-from storage_contract import Fixtures, at, committed, make_agent, reading
 
 from chatcore.agents import Agent
 from chatcore.ports import UnitOfWorkFactory
+from support.contracts.storage import Fixtures, at, committed, make_agent, reading
 
 
 class InstanceContract(Fixtures):
