@@ -184,7 +184,9 @@ def test_listing_by_status_with_last_message_and_a_cursor(live_server: LiveServe
         seen: list[str] = []
         cursor = None
         while True:
-            params = {"status": "automated", "limit": 1, **({"cursor": cursor} if cursor else {})}
+            params: dict[str, str | int] = {"status": "automated", "limit": 1}
+            if cursor:
+                params["cursor"] = cursor
             page = expect(client.get(path, params=params, headers=crew.agent.headers), 200)
             seen.extend(i["id"] for i in page["items"])
             cursor = page["next_cursor"]

@@ -24,7 +24,7 @@ DANA = {"X-Forwarded-For": "198.51.100.7"}
 SAM = {"X-Forwarded-For": "203.0.113.9"}
 
 
-def _server(make_server: Callable[..., LiveServer], **limits: Limit) -> LiveServer:
+def _server(make_server: Callable[..., LiveServer], **limits: Any) -> LiveServer:
     return make_server(rate_limits=True, trust_proxy=True, limits=Limits(**limits))
 
 

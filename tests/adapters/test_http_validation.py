@@ -195,7 +195,7 @@ def test_message_query_limits(
 def test_message_query_accepts_500_and_ignores_unknown_parameters(
     client: httpx.Client, chat: Chat
 ) -> None:
-    params = {"limit": 500, "after_seq": 0, "_": "cache-buster"}
+    params: dict[str, str | int] = {"limit": 500, "after_seq": 0, "_": "cache-buster"}
     page = expect(client.get(f"{chat.path}/messages", params=params, headers=chat.headers), 200)
     assert len(page["items"]) == 1
 
@@ -294,7 +294,7 @@ def test_odd_ids_and_headers_are_never_a_500(client: httpx.Client, chat: Chat) -
         response = client.get(f"{CUSTOMER}/conversations/{conversation_id}", headers=chat.headers)
         error_of(response, 404, "not_found")
     foreign = client.get(
-        chat.path, headers={"X-Customer-Session-Id": "\xe9t\xe9".encode("latin-1")}
+        chat.path, headers={b"X-Customer-Session-Id": "\xe9t\xe9".encode("latin-1")}
     )
     error_of(foreign, 403, "forbidden")
     error_of(

@@ -7,6 +7,7 @@ can keep each read-choose-assign sequence indivisible.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 from adapters.postgres import PostgresDatabase
@@ -35,7 +36,7 @@ class TestOneConversation(PostgresRace):
 
         outcomes = race(
             [
-                lambda ctx=instances[i % 2]: customer.escalate(ctx, chat_id, session_id=session)
+                partial(customer.escalate, instances[i % 2], chat_id, session_id=session)
                 for i in range(50)
             ]
         )
@@ -91,21 +92,21 @@ class TestMessagesAndEscalations(PostgresRace):
         self, instances: list[Context], database: PostgresDatabase, agents: list[Agent]
     ) -> None:
         chats = [customer.start_conversation(instances[0]) for _ in range(4)]
-        calls = []
+        calls: list[Callable[[], object]] = []
         for i, chat in enumerate(chats):
             chat_id, session = chat.view.conversation.id, chat.session_id
             for n in range(8):
                 ctx = instances[(i + n) % 2]
                 if n == 3:
-                    calls.append(
-                        lambda ctx=ctx, c=chat_id, s=session: customer.escalate(
-                            ctx, c, session_id=s
-                        )
-                    )
+                    calls.append(partial(customer.escalate, ctx, chat_id, session_id=session))
                 else:
                     calls.append(
-                        lambda ctx=ctx, c=chat_id, s=session, n=n: customer.post_customer_message(
-                            ctx, c, session_id=s, body=f"message {n}"
+                        partial(
+                            customer.post_customer_message,
+                            ctx,
+                            chat_id,
+                            session_id=session,
+                            body=f"message {n}",
                         )
                     )
 

@@ -95,9 +95,13 @@ class TestPresenceAcrossInstances(PostgresRace):
             assert agent is not None
             agent.presence = Presence(chosen=PresenceStatus.ONLINE, link=Link.LIVE, connections=1)
             uow.agents.save(agent)
-            forgetting = threading.Thread(
-                target=lambda: (counted.set(), presence.instance_stopped(west, EAST), release.set())
-            )
+
+            def forget_east() -> None:
+                counted.set()
+                presence.instance_stopped(west, EAST)
+                release.set()
+
+            forgetting = threading.Thread(target=forget_east)
             forgetting.start()
             counted.wait()
             assert not release.wait(0.3)  # the forgetting waits for this unit

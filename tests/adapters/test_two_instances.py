@@ -12,6 +12,7 @@ PostgreSQL and Redis are required: unreachable, these tests fail rather than ski
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import httpx
 
@@ -19,7 +20,7 @@ from support.redis_server import REDIS_URL, OwnRedis, require_redis
 from support.rest import Chat, customer_headers, expect, first_admin, go_online, start_conversation
 from support.rest_async import agent_says, close_chat, escalate, rest, say, set_presence
 from support.serve_process import Instance, two_instances, wait_ready
-from support.ws import agent_url, connect, customer_url, run
+from support.ws import Frame, agent_url, connect, customer_url, run
 
 
 def test_a_customer_on_one_instance_and_an_agent_on_the_other_hear_each_other() -> None:
@@ -73,23 +74,19 @@ async def _conversation_across(
             heard = await agent.next_frame(
                 "message.created",
                 conversation_id=chat,
-                where=lambda f, s=seq: f["data"]["seq"] == s,
+                where=_seq_is(seq),
             )
             assert heard["data"]["body"] == f"question {n}"
             seqs.append((await customer.next_frame("message.created"))["data"]["seq"])
             for reply in said.get("replies", []):
-                await agent.next_frame(
-                    "message.created", where=lambda f, r=reply: f["data"]["seq"] == r["seq"]
-                )
+                await agent.next_frame("message.created", where=_seq_is(reply["seq"]))
                 seqs.append((await customer.next_frame("message.created"))["data"]["seq"])
             answer = await agent_says(http_b, token, chat, f"answer {n}")
             heard = await customer.next_frame("message.created", conversation_id=chat)
             assert heard["data"]["seq"] == answer["seq"]
             assert heard["data"]["body"] == f"answer {n}"
             seqs.append(heard["data"]["seq"])
-            await agent.next_frame(
-                "message.created", where=lambda f, s=answer["seq"]: f["data"]["seq"] == s
-            )
+            await agent.next_frame("message.created", where=_seq_is(answer["seq"]))
         assert seqs == list(range(1, len(seqs) + 1)), seqs
 
         # Typing crosses too, both ways.
@@ -133,7 +130,7 @@ async def _conversation_across(
         assert {r.status_code for r in statuses} == {200}, {r.status_code for r in statuses}
         await agent.next_frame("agent.assigned", conversation_id=other)
         await agent.expect_nothing_more("agent.assigned", conversation_id=other)
-        page = expect(
+        listed = expect(
             await http_b.get(
                 f"/api/v1/customer/conversations/{other}/messages",
                 params={"after_seq": 0, "limit": 500},
@@ -141,10 +138,10 @@ async def _conversation_across(
             ),
             200,
         )
-        joined = [
-            m for m in page["items"] if m["sender"]["type"] == "system" and "joined" in m["body"]
+        joins = [
+            m for m in listed["items"] if m["sender"]["type"] == "system" and "joined" in m["body"]
         ]
-        assert len(joined) == 1, page["items"]
+        assert len(joins) == 1, listed["items"]
 
 
 def test_losing_redis_makes_instances_unready_and_sockets_resync() -> None:
@@ -171,3 +168,7 @@ async def _resync_after_outage(a: Instance, own: OwnRedis, session: str, chat: s
         await asyncio.to_thread(wait_ready, a.url, 200)
     async with connect(customer_url(a.url, chat, session, after_seq=0)) as again:
         await again.next_frame("system.subscribed")
+
+
+def _seq_is(seq: int) -> Callable[[Frame], bool]:
+    return lambda frame: bool(frame["data"]["seq"] == seq)

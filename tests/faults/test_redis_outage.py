@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import httpx
@@ -329,7 +330,7 @@ async def _everything_held(scene: Scene, http: httpx.AsyncClient, *, since: floa
             # may hold a gap that long after the traffic stopped, not longer.
             count = len(stored)
             await _until(
-                lambda w=watcher, n=count: w.last_held() >= n,
+                partial(_holds, watcher, count),
                 f"{watcher.name} to hold all {count} messages",
                 within=10,
                 on_timeout=explain,
@@ -401,3 +402,7 @@ async def _readyz_becomes(instance: Instance, status: int, within: float = 20) -
         assert time.monotonic() < deadline, f"/readyz stayed {got}, not {status}"
         await asyncio.sleep(0.05)
     return time.monotonic()
+
+
+def _holds(watcher: Watcher, count: int) -> bool:
+    return watcher.last_held() >= count

@@ -31,6 +31,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import httpx
@@ -150,7 +151,7 @@ async def _long_hold(live: LiveServer, chats: list[HeldChat]) -> dict[str, Any]:
             # Eight writes at once, twice the worker threads' worth of escalations too.
             timed = await asyncio.gather(
                 *(
-                    _timed(lambda s=s, n=n: post_recorded(http, ledger, s, f"{s.name}-long{n}"))
+                    _timed(partial(post_recorded, http, ledger, s, f"{s.name}-long{n}"))
                     for s in speakers
                     for n in range(2)
                 )

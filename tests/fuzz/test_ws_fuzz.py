@@ -370,7 +370,7 @@ def _text(values: st.SearchStrategy[Any]) -> st.SearchStrategy[str]:
 
 def _frames(scene: Scene, role: str) -> st.SearchStrategy[str | bytes]:
     ids = st.sampled_from(scene.ids(role)) | st.uuids().map(str) | st.text(max_size=40)
-    field_values = (
+    field_values: st.SearchStrategy[Any] = (
         ids
         | json_values
         | st.integers(min_value=-(2**70), max_value=2**70)

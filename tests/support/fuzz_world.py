@@ -157,7 +157,7 @@ class World:
         )
         assert escalated["assigned_agent"]["id"] == holder.id, escalated
         if holder is not self.agent:
-            go_online(self.client, self.agent.token)
+            go_online(self.client, self.agent)
         return conversation_id
 
     def _faq(self, slug: str) -> None:

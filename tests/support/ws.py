@@ -18,7 +18,7 @@ import contextlib
 import json
 import re
 import socket
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -320,7 +320,7 @@ async def refused(url: str, *, origin: str | None = None) -> tuple[list[Frame], 
         return client.frames, code
 
 
-def run(scenario: Coroutine[Any, Any, Any], within: float = 60) -> Any:
+def run(scenario: Awaitable[Any], within: float = 60) -> Any:
     """Run a test's async scenario with an overall bound."""
 
     async def bounded() -> Any:
