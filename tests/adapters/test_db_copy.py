@@ -1,7 +1,7 @@
 """``chatcore db copy``: a SQLite file made by the real use cases, copied into PostgreSQL.
 
 Every entity is read back through both adapters' repositories and compared field by
-field. No PostgreSQL server is a failure, not a skip (postgres_fixtures.py).
+field. No PostgreSQL server is a failure, not a skip (support/postgres.py).
 """
 
 from __future__ import annotations

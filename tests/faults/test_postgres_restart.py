@@ -1,6 +1,6 @@
 """Fault: PostgreSQL stops under a running server, then comes back.
 
-The cluster is this test's own (fault_kit.PrivatePostgres: initdb into a temporary
+The cluster is this test's own (support/faults.py, PrivatePostgres: initdb into a temporary
 directory, a free port, trust auth), so stopping it disturbs no other test; the
 shared server on 5432 is never touched. ``chatcore serve`` runs against it with a
 customer socket open. Then ``pg_ctl stop -m immediate`` (a crash, as far as

@@ -14,7 +14,7 @@ in flight cut. A new process on the same storage must then show:
 
 SQLite runs in WAL mode with synchronous=NORMAL: a commit is in the WAL (the OS
 has it) before the 201 leaves, so only a power cut, not a killed process, could
-lose it. PostgreSQL on the shared test server (tests/adapters/postgres_fixtures.py).
+lose it. PostgreSQL on the shared test server (tests/support/postgres.py).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Fault: another process holds the SQLite database's lock while chatcore serves.
 
-A server in this process (tests/servers.py) with its busy timeout lowered from 5 s
+A server in this process (support/servers.py) with its busy timeout lowered from 5 s
 to 1 s, so the test is quick; the behaviour is the same at any timeout. Another
 process opens the file with Python's sqlite3, as an operator's script or the
 ``sqlite3`` shell would, and holds a lock until the test lets go.

@@ -1,6 +1,6 @@
 """The storage contract for server instances and the agent connections each holds.
 
-Part of the storage contract (see storage_contract.py for the fixtures an
+Part of the storage contract (see support/contracts/storage.py for the fixtures an
 adapter's test module gives); kept apart because that file is long enough.
 """
 
