@@ -7,7 +7,6 @@ import os
 import pty
 import select
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from chatcore.usecases import accounts
 from entrypoints.bootstrap import build_context
 from entrypoints.settings import Settings
 from support.rest import PASSWORD, expect, new_token
-from support.servers import LiveServer
+from support.servers import LiveServer, free_port
 
 CHATCORE = str(Path(sys.executable).with_name("chatcore"))
 
@@ -221,15 +220,9 @@ def test_a_missing_file_exits_1(run: Run, tmp_path: Path) -> None:
     assert "Cannot read" in done.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
 def test_serve_answers_then_stops_cleanly(database: Path, stop: signal.Signals) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "CHATCORE_BCRYPT_ROUNDS": "4", "CHATCORE_PORT": "1"}
     server = subprocess.Popen(
         [CHATCORE, "serve", "--port", str(port), "--database", str(database)],

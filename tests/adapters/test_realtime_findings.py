@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ import httpx
 
 from support.rest import customer_headers, first_admin, go_online, start_conversation
 from support.rest_async import rest
-from support.servers import LiveServer
+from support.servers import LiveServer, free_port
 from support.ws import agent_url, connect, customer_url, refused, run
 
 CHATCORE = str(Path(sys.executable).with_name("chatcore"))
@@ -68,14 +67,8 @@ def test_a_refused_tab_does_not_make_the_hub_forget_who_holds_the_chat(
     run(scenario())
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_tokens_and_session_ids_never_reach_the_server_log(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "CHATCORE_DATABASE": str(tmp_path / "log.db"),

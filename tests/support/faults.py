@@ -17,7 +17,6 @@ import asyncio
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import time
 from collections import Counter
@@ -32,6 +31,7 @@ import pytest
 
 from support.rest import Chat, Staff, bearer, customer_headers, expect, first_admin, go_online
 from support.rest_async import messages
+from support.servers import free_port
 
 
 @dataclass(frozen=True)
@@ -218,12 +218,6 @@ def assert_unavailable(response: httpx.Response) -> None:
 
 
 # -- a PostgreSQL cluster of the test's own -----------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _postgres_bin() -> Path:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ import httpx
 
 from support.postgres import scratch_database, url_for
 from support.redis_server import REDIS_URL
+from support.servers import free_port
 
 CHATCORE = str(Path(sys.executable).with_name("chatcore"))
 
@@ -40,12 +40,6 @@ class Instance:
 
     def tail(self) -> str:
         return self.output()[-3000:]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager

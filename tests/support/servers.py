@@ -34,6 +34,13 @@ STARTUP_TIMEOUT_SECONDS = 20
 SHUTDOWN_TIMEOUT_SECONDS = 20
 
 
+def free_port() -> int:
+    """A loopback port free right now (for processes that bind it themselves)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @dataclass
 class LiveServer:
     url: str
