@@ -42,16 +42,15 @@ import httpx
 from support.faults import (
     HeldChat,
     Ledger,
-    PrivatePostgres,
     assert_unavailable,
     check_history,
     history,
     post_recorded,
-    private_postgres,
     retry_all,
     setup_chats,
     speakers_of,
 )
+from support.private_postgres import PrivatePostgres, private_postgres
 from support.rest import PASSWORD, bearer, customer_headers
 from support.serve_process import Instance, scale_out_instance
 from support.ws import agent_url, connect, customer_url, refused, run
