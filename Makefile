@@ -65,6 +65,7 @@ lint: install-dev
 typecheck: install-dev
 	$(BIN)/mypy --strict src
 	$(BIN)/mypy bench
+	$(BIN)/mypy tests
 
 $(CHROMIUM):
 	apt-get update -qq

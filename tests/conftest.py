@@ -1,4 +1,4 @@
-"""Fixtures every test folder shares: real servers on loopback (see servers.py).
+"""Fixtures every test folder shares: real servers on loopback (see support/servers.py).
 
 ``make_server(**overrides)`` starts one with Settings fields overridden (native
 values: ``agent_capacity=2``, ``trust_proxy=True``); ``live_server`` is one with
@@ -9,7 +9,6 @@ rate limits off: tests that count them turn them on (``rate_limits=True``, and
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import replace
@@ -19,11 +18,9 @@ from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # so tests can `import servers`
-
 from adapters.ratelimit import Limits
 from entrypoints.settings import Settings
-from servers import LiveServer, running
+from support.servers import LiveServer, running
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import os
 import pty
 import select
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,12 +16,12 @@ from typing import Any
 
 import httpx
 import pytest
-from helpers import PASSWORD, expect, login
 
 from chatcore.usecases import accounts
 from entrypoints.bootstrap import build_context
 from entrypoints.settings import Settings
-from servers import LiveServer
+from support.rest import PASSWORD, expect, new_token
+from support.servers import LiveServer, free_port
 
 CHATCORE = str(Path(sys.executable).with_name("chatcore"))
 
@@ -87,7 +86,7 @@ def test_created_agents_log_in_over_http(
     assert "Created admin" in second_admin.stdout
     server = make_server(database=str(database))
     with httpx.Client(base_url=server.url) as client:
-        token = login(client, "bob@example.com")
+        token = new_token(client, "bob@example.com")
         me = expect(
             client.get("/api/v1/agent/me", headers={"Authorization": f"Bearer {token}"}), 200
         )
@@ -221,15 +220,9 @@ def test_a_missing_file_exits_1(run: Run, tmp_path: Path) -> None:
     assert "Cannot read" in done.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
 def test_serve_answers_then_stops_cleanly(database: Path, stop: signal.Signals) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "CHATCORE_BCRYPT_ROUNDS": "4", "CHATCORE_PORT": "1"}
     server = subprocess.Popen(
         [CHATCORE, "serve", "--port", str(port), "--database", str(database)],

@@ -12,18 +12,19 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from helpers import (
-    customer_headers,
-    expect,
-    go_online,
-    messages,
-    register_admin,
-    register_agent,
-    start_conversation,
-)
 
 from chatcore.events import AgentAssigned
-from servers import LiveServer
+from support.rest import (
+    Chat,
+    customer_headers,
+    expect,
+    first_admin,
+    go_online,
+    hire,
+    messages,
+    start_conversation,
+)
+from support.servers import LiveServer
 
 ESCALATE = "/api/v1/customer/conversations/{}/escalate"
 
@@ -45,11 +46,11 @@ def test_fifty_escalations_of_one_conversation_assign_it_once(
 ) -> None:
     server = make_server(rate_limits=False)
     with httpx.Client(base_url=server.url) as client:
-        admin = register_admin(client)
-        alice = register_agent(client, admin.token, display_name="Alice")
-        bob = register_agent(client, admin.token, display_name="Bob")
-        go_online(client, alice.token)
-        go_online(client, bob.token)
+        admin = first_admin(client)
+        alice = hire(client, admin, display_name="Alice")
+        bob = hire(client, admin, display_name="Bob")
+        go_online(client, alice)
+        go_online(client, bob)
         session, conversation = start_conversation(client)
 
     responses = asyncio.run(_escalate_all(server.url, [(conversation["id"], session)] * 50))
@@ -60,7 +61,7 @@ def test_fifty_escalations_of_one_conversation_assign_it_once(
     assert assigned <= {alice.id, bob.id}
     assert {body["status"] for body in bodies} == {"agent"}
     with httpx.Client(base_url=server.url) as client:
-        stored = messages(client, session, conversation["id"])
+        stored = messages(client, Chat(session, conversation["id"]))
     joined = [m for m in stored if m["sender"]["type"] == "system" and "joined" in m["body"]]
     assert len(joined) == 1
     assert [m["seq"] for m in stored] == list(range(1, len(stored) + 1))
@@ -75,10 +76,10 @@ def test_concurrent_escalations_never_exceed_capacity(
 ) -> None:
     server = make_server(rate_limits=False, agent_capacity=2)
     with httpx.Client(base_url=server.url) as client:
-        admin = register_admin(client)  # stays offline: never a candidate
-        agents = [register_agent(client, admin.token) for _ in range(3)]
+        admin = first_admin(client)  # stays offline: never a candidate
+        agents = [hire(client, admin) for _ in range(3)]
         for agent in agents:
-            go_online(client, agent.token)
+            go_online(client, agent)
         calls = [start_conversation(client) for _ in range(30)]
 
     responses = asyncio.run(

@@ -1,7 +1,7 @@
 """``chatcore db copy``: a SQLite file made by the real use cases, copied into PostgreSQL.
 
 Every entity is read back through both adapters' repositories and compared field by
-field. No PostgreSQL server is a failure, not a skip (postgres_fixtures.py).
+field. No PostgreSQL server is a failure, not a skip (support/postgres.py).
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from helpers import PASSWORD
-from postgres_fixtures import PostgresFixtures
 
 from adapters.migrate_store import CopyRefused, SourceMissing, copy_sqlite_to_postgres
 from adapters.postgres import PostgresDatabase
@@ -33,6 +31,8 @@ from chatcore.presence import Link, PresenceStatus
 from chatcore.usecases import Context, accounts, admin, customer, inbox, presence
 from entrypoints.bootstrap import Core, build_context
 from entrypoints.settings import Settings
+from support.postgres import PostgresFixtures
+from support.rest import PASSWORD
 
 CHATCORE = str(Path(sys.executable).with_name("chatcore"))
 SECRET = "s" * 40

@@ -13,7 +13,7 @@ import sqlite3
 import httpx
 
 from adapters.sqlite.connections import BUSY_TIMEOUT_MS
-from servers import LiveServer
+from support.servers import LiveServer
 
 # Generous: well past any noise, yet well inside the busy timeout the POST waits on.
 ANSWER_TIMEOUT_SECONDS = BUSY_TIMEOUT_MS / 1000 / 2

@@ -6,11 +6,11 @@ import logging
 import threading
 
 import pytest
-from bus_contract import BusContract
 
 from adapters.events import InProcessEventBus
 from chatcore.events import AgentAccessRevoked, AgentPresenceChanged, DomainEvent
 from chatcore.presence import PresenceStatus
+from support.contracts.bus import BusContract
 
 
 def _events(count: int) -> list[DomainEvent]:

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from helpers import bearer, expect, go_online, login, register_admin, register_agent
-from http_support import (
+from chatcore.events import AgentAccessRevoked
+from support.http_contract import assert_agent, error_of
+from support.rest import (
     ADMIN,
     AGENT,
     CUSTOMER,
-    assert_agent,
+    bearer,
     client_of,
-    error_of,
     escalated_chat,
-    new_chat,
+    expect,
+    first_admin,
+    go_online,
+    hire,
+    new_token,
+    start_chat,
     team,
 )
-
-from chatcore.events import AgentAccessRevoked
-from servers import LiveServer
+from support.servers import LiveServer
 
 FAQS = f"{ADMIN}/faqs"
 ENTRY = {"slug": "opening-hours", "question": "When are you open?", "answer": "Always."}
@@ -24,7 +27,7 @@ ENTRY = {"slug": "opening-hours", "question": "When are you open?", "answer": "A
 
 def test_faq_create_list_update_delete(live_server: LiveServer) -> None:
     with client_of(live_server) as client:
-        admin = register_admin(client)
+        admin = first_admin(client)
         before = expect(client.get(FAQS, headers=admin.headers), 200)["items"]
         assert all(set(item) == {"slug", "question", "answer", "position"} for item in before)
         created = expect(client.post(FAQS, json=ENTRY, headers=admin.headers), 201)
@@ -61,8 +64,8 @@ def test_faq_create_list_update_delete(live_server: LiveServer) -> None:
 
 def test_a_deleted_entry_leaves_old_answers_their_slug(live_server: LiveServer) -> None:
     with client_of(live_server) as client:
-        admin = register_admin(client)
-        chat = new_chat(client)
+        admin = first_admin(client)
+        chat = start_chat(client)
         expect(client.post(f"{chat.path}/quick-replies/track-order", headers=chat.headers), 201)
         expect(client.delete(f"{FAQS}/track-order", headers=admin.headers), 204)
         items = expect(client.get(f"{chat.path}/messages", headers=chat.headers), 200)["items"]
@@ -71,8 +74,8 @@ def test_a_deleted_entry_leaves_old_answers_their_slug(live_server: LiveServer) 
 
 def test_admin_endpoints_refuse_agents_and_strangers(live_server: LiveServer) -> None:
     with client_of(live_server) as client:
-        admin = register_admin(client)
-        agent = register_agent(client, admin.token)
+        admin = first_admin(client)
+        agent = hire(client, admin)
         calls = [
             ("GET", FAQS, None),
             ("POST", FAQS, ENTRY),
@@ -92,8 +95,8 @@ def test_admin_endpoints_refuse_agents_and_strangers(live_server: LiveServer) ->
 
 def test_list_agents(live_server: LiveServer) -> None:
     with client_of(live_server) as client:
-        admin = register_admin(client)
-        agent = register_agent(client, admin.token)
+        admin = first_admin(client)
+        agent = hire(client, admin)
         items = expect(client.get(f"{ADMIN}/agents", headers=admin.headers), 200)["items"]
         for item in items:
             assert_agent(item)
@@ -104,8 +107,8 @@ def test_deactivate_locks_out_and_hands_chats_to_a_free_agent(live_server: LiveS
     with client_of(live_server) as client:
         crew = team(client)
         chat = escalated_chat(client)
-        successor = register_agent(client, crew.admin.token, display_name="Bob")
-        go_online(client, successor.token)
+        successor = hire(client, crew.admin, display_name="Bob")
+        go_online(client, successor)
         path = f"{ADMIN}/agents/{crew.agent.id}/deactivate"
         revoked_before = len(live_server.events_of(AgentAccessRevoked))
         gone = expect(client.post(path, headers=crew.admin.headers), 200)
@@ -145,7 +148,7 @@ def test_deactivate_with_nobody_free_hands_back_to_the_bot(live_server: LiveServ
 
 def test_deactivate_refuses_yourself_and_unknown_agents(live_server: LiveServer) -> None:
     with client_of(live_server) as client:
-        admin = register_admin(client)
+        admin = first_admin(client)
         error_of(
             client.post(f"{ADMIN}/agents/{admin.id}/deactivate", headers=admin.headers),
             409,
@@ -172,7 +175,7 @@ def test_deactivate_refuses_yourself_and_unknown_agents(live_server: LiveServer)
             ),
             201,
         )
-        token = login(client, "second@example.com", "a long password")
+        token = new_token(client, "second@example.com", "a long password")
         expect(client.post(f"{ADMIN}/agents/{admin.id}/deactivate", headers=bearer(token)), 200)
         error_of(client.get(f"{ADMIN}/agents", headers=admin.headers), 401, "unauthorized")
         error_of(

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
-from helpers import PASSWORD, bearer, expect, login, register_admin, register_agent
-from http_support import (
-    AGENT,
+from support.http_contract import (
     CONVERSATION_KEYS,
     assert_agent,
     assert_conversation,
     assert_message,
-    client_of,
     error_of,
-    escalated_chat,
     fields_of,
-    new_chat,
+)
+from support.rest import (
+    AGENT,
+    PASSWORD,
+    bearer,
+    client_of,
+    escalated_chat,
+    expect,
+    first_admin,
+    hire,
+    new_token,
     say,
+    start_chat,
     team,
 )
-
-from servers import LiveServer
+from support.servers import LiveServer
 
 REGISTER = f"{AGENT}/register"
 
@@ -42,7 +48,7 @@ def test_the_first_register_needs_no_token_and_makes_an_admin(live_server: LiveS
 
 def test_after_the_first_only_an_admin_registers(live_server: LiveServer) -> None:
     with client_of(live_server) as client:
-        admin = register_admin(client)
+        admin = first_admin(client)
         agent = expect(client.post(REGISTER, json=_newcomer(), headers=admin.headers), 201)
         assert agent["role"] == "agent"
         assert agent["presence"] == "offline"
@@ -53,7 +59,7 @@ def test_after_the_first_only_an_admin_registers(live_server: LiveServer) -> Non
             201,
         )
         assert second_admin["role"] == "admin"
-        token = login(client, "new@example.com")
+        token = new_token(client, "new@example.com")
         refused = client.post(REGISTER, json=_newcomer("c@example.com"), headers=bearer(token))
         error_of(refused, 403, "forbidden")
         taken = client.post(REGISTER, json=_newcomer("NEW@example.com"), headers=admin.headers)
@@ -66,7 +72,7 @@ def test_login_answers_a_bearer_token_and_one_401_for_every_bad_pair(
     live_server: LiveServer,
 ) -> None:
     with client_of(live_server) as client:
-        admin = register_admin(client)
+        admin = first_admin(client)
         session = expect(
             client.post(f"{AGENT}/auth/login", json={"email": admin.email, "password": PASSWORD}),
             200,
@@ -95,7 +101,7 @@ def test_login_answers_a_bearer_token_and_one_401_for_every_bad_pair(
 
 def test_bearer_headers_that_are_not_bearer_tokens_are_401(live_server: LiveServer) -> None:
     with client_of(live_server) as client:
-        admin = register_admin(client)
+        admin = first_admin(client)
         expect(client.get(f"{AGENT}/me", headers={"Authorization": f"bEaReR {admin.token}"}), 200)
         for header in ("", "Bearer", "Basic abc", f"Token {admin.token}", "Bearer a b"):
             response = client.get(f"{AGENT}/me", headers={"Authorization": header})
@@ -106,8 +112,8 @@ def test_bearer_headers_that_are_not_bearer_tokens_are_401(live_server: LiveServ
 
 def test_logout_kills_only_the_calling_token(live_server: LiveServer) -> None:
     with client_of(live_server) as client:
-        admin = register_admin(client)
-        other = login(client, admin.email)
+        admin = first_admin(client)
+        other = new_token(client, admin.email)
         response = client.post(f"{AGENT}/auth/logout", headers=admin.headers)
         assert response.status_code == 204
         assert response.content == b""
@@ -120,8 +126,8 @@ def test_password_change_keeps_the_calling_token_and_kills_the_others(
     live_server: LiveServer,
 ) -> None:
     with client_of(live_server) as client:
-        admin = register_admin(client)
-        other = login(client, admin.email)
+        admin = first_admin(client)
+        other = new_token(client, admin.email)
         path = f"{AGENT}/password"
         wrong = {"current_password": "not the password", "new_password": "a new password 1"}
         error_of(client.post(path, json=wrong, headers=admin.headers), 401, "unauthorized")
@@ -139,12 +145,12 @@ def test_password_change_keeps_the_calling_token_and_kills_the_others(
             f"{AGENT}/auth/login", json={"email": admin.email, "password": PASSWORD}
         )
         error_of(bad_old, 401, "unauthorized")
-        login(client, admin.email, "a new password 1")
+        new_token(client, admin.email, "a new password 1")
 
 
 def test_me_and_presence(live_server: LiveServer) -> None:
     with client_of(live_server) as client:
-        admin = register_admin(client)
+        admin = first_admin(client)
         me = expect(client.get(f"{AGENT}/me", headers=admin.headers), 200)
         assert me == admin.agent
         for presence in ("online", "away", "offline"):
@@ -164,13 +170,13 @@ def test_listing_by_status_with_last_message_and_a_cursor(live_server: LiveServe
     with client_of(live_server) as client:
         crew = team(client)
         held = escalated_chat(client)
-        bot_ids = {new_chat(client).id for _ in range(3)}
+        bot_ids = {start_chat(client).conversation_id for _ in range(3)}
         path = f"{AGENT}/conversations"
         mine = expect(client.get(path, params={"status": "agent"}, headers=crew.agent.headers), 200)
         assert set(mine) == {"items", "next_cursor"}
         assert mine["next_cursor"] is None
         [item] = mine["items"]
-        assert item["id"] == held.id
+        assert item["id"] == held.conversation_id
         assert set(item) == CONVERSATION_KEYS | {"last_message"}
         assert_conversation({k: v for k, v in item.items() if k != "last_message"})
         assert_message(item["last_message"])
@@ -178,7 +184,9 @@ def test_listing_by_status_with_last_message_and_a_cursor(live_server: LiveServe
         seen: list[str] = []
         cursor = None
         while True:
-            params = {"status": "automated", "limit": 1, **({"cursor": cursor} if cursor else {})}
+            params: dict[str, str | int] = {"status": "automated", "limit": 1}
+            if cursor:
+                params["cursor"] = cursor
             page = expect(client.get(path, params=params, headers=crew.agent.headers), 200)
             seen.extend(i["id"] for i in page["items"])
             cursor = page["next_cursor"]
@@ -187,14 +195,14 @@ def test_listing_by_status_with_last_message_and_a_cursor(live_server: LiveServe
         assert len(seen) == len(set(seen))
         assert set(seen) == bot_ids
         everything = expect(client.get(path, headers=crew.agent.headers), 200)["items"]
-        assert {i["id"] for i in everything} == bot_ids | {held.id}
+        assert {i["id"] for i in everything} == bot_ids | {held.conversation_id}
         stamps = [i["updated_at"] for i in everything]
         assert stamps == sorted(stamps, reverse=True)
         # An admin sees every AGENT conversation; the bot's are everyone's.
         admin_view = expect(
             client.get(path, params={"status": "agent"}, headers=crew.admin.headers), 200
         )
-        assert [i["id"] for i in admin_view["items"]] == [held.id]
+        assert [i["id"] for i in admin_view["items"]] == [held.conversation_id]
 
 
 def test_any_agent_reads_the_bots_chats_only_holders_and_admins_the_rest(
@@ -202,8 +210,8 @@ def test_any_agent_reads_the_bots_chats_only_holders_and_admins_the_rest(
 ) -> None:
     with client_of(live_server) as client:
         crew = team(client)
-        outsider = register_agent(client, crew.admin.token)
-        bot_chat = new_chat(client)
+        outsider = hire(client, crew.admin)
+        bot_chat = start_chat(client)
         page = expect(client.get(f"{bot_chat.agent_path}/messages", headers=outsider.headers), 200)
         assert [m["seq"] for m in page["items"]] == [1]
         assert page["has_more"] is False
@@ -223,7 +231,7 @@ def test_any_agent_reads_the_bots_chats_only_holders_and_admins_the_rest(
 def test_only_the_holder_writes_and_retries_answer_200(live_server: LiveServer) -> None:
     with client_of(live_server) as client:
         crew = team(client)
-        outsider = register_agent(client, crew.admin.token)
+        outsider = hire(client, crew.admin)
         held = escalated_chat(client)
         body = {"body": "Hi, I am Alice.", "client_message_id": "c-1"}
         path = f"{held.agent_path}/messages"
@@ -240,7 +248,7 @@ def test_only_the_holder_writes_and_retries_answer_200(live_server: LiveServer) 
         assert len(live_server.events) == events_before
         error_of(client.post(path, json=body, headers=outsider.headers), 403, "forbidden")
         error_of(client.post(path, json=body, headers=crew.admin.headers), 403, "forbidden")
-        bot_chat = new_chat(client)
+        bot_chat = start_chat(client)
         error_of(
             client.post(
                 f"{bot_chat.agent_path}/messages", json={"body": "hi"}, headers=crew.agent.headers
@@ -253,7 +261,7 @@ def test_only_the_holder_writes_and_retries_answer_200(live_server: LiveServer) 
 def test_close_by_the_holder_or_an_admin_keeps_the_assignment(live_server: LiveServer) -> None:
     with client_of(live_server) as client:
         crew = team(client)
-        outsider = register_agent(client, crew.admin.token)
+        outsider = hire(client, crew.admin)
         first, second = escalated_chat(client), escalated_chat(client)
         error_of(
             client.post(f"{first.agent_path}/close", headers=outsider.headers), 403, "forbidden"
@@ -272,7 +280,7 @@ def test_close_by_the_holder_or_an_admin_keeps_the_assignment(live_server: LiveS
             client.post(f"{second.agent_path}/close", headers=crew.admin.headers), 200
         )
         assert by_admin["status"] == "closed"
-        bot_chat = new_chat(client)
+        bot_chat = start_chat(client)
         error_of(
             client.post(f"{bot_chat.agent_path}/close", headers=crew.agent.headers),
             409,

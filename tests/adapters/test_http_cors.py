@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import httpx
-from helpers import expect, register_admin
-from http_support import AGENT, CUSTOMER, client_of, error_of, new_chat
 
-from servers import LiveServer
+from support.http_contract import error_of
+from support.rest import AGENT, CUSTOMER, client_of, expect, first_admin, start_chat
+from support.servers import LiveServer
 
 WIDGET_SITE = "https://shop.example.org"
 CONSOLE = "https://console.example.com"
@@ -53,7 +53,7 @@ def test_customer_answers_and_errors_carry_cors_headers(live_server: LiveServer)
         expect(questions, 200)
         assert questions.headers["access-control-allow-origin"] == WIDGET_SITE
         assert "origin" in _listed(questions.headers["vary"])
-        chat = new_chat(client)
+        chat = start_chat(client)
         missing = client.get(f"{CUSTOMER}/conversations/nope", headers={**origin, **chat.headers})
         error_of(missing, 404, "not_found")
         assert missing.headers["access-control-allow-origin"] == WIDGET_SITE
@@ -64,7 +64,7 @@ def test_customer_answers_and_errors_carry_cors_headers(live_server: LiveServer)
 
 def test_agent_paths_refuse_other_origins_by_default(live_server: LiveServer) -> None:
     with client_of(live_server) as client:
-        admin = register_admin(client)
+        admin = first_admin(client)
         refused = _preflight(client, f"{AGENT}/auth/login", WIDGET_SITE)
         error_of(refused, 403, "forbidden")
         assert "access-control-allow-origin" not in refused.headers
@@ -82,7 +82,7 @@ def test_agent_paths_answer_configured_origins(
 ) -> None:
     server = make_server(allowed_origins=(CONSOLE,))
     with client_of(server) as client:
-        admin = register_admin(client)
+        admin = first_admin(client)
         allowed = _preflight(
             client, f"{AGENT}/conversations", CONSOLE, "GET", headers="authorization"
         )

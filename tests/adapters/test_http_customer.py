@@ -4,28 +4,28 @@ from __future__ import annotations
 
 import re
 
-from helpers import customer_headers, expect, go_online, register_admin, register_agent
-from http_support import (
+from chatcore.bot import FALLBACK, GREETING
+from support.http_contract import assert_conversation, assert_message, error_of, fields_of
+from support.rest import (
     CUSTOMER,
-    assert_conversation,
-    assert_message,
     client_of,
-    error_of,
+    customer_headers,
     escalated_chat,
-    fields_of,
-    new_chat,
+    expect,
+    first_admin,
+    go_online,
+    hire,
     say,
+    start_chat,
     team,
 )
-
-from chatcore.bot import FALLBACK, GREETING
-from servers import LiveServer
+from support.servers import LiveServer
 
 
 def test_quick_questions_are_slug_and_question_in_display_order(live_server: LiveServer) -> None:
     with client_of(live_server) as client:
         items = expect(client.get(f"{CUSTOMER}/quick-questions"), 200)["items"]
-        admin = register_admin(client)
+        admin = first_admin(client)
         faqs = expect(client.get("/api/v1/admin/faqs", headers=admin.headers), 200)["items"]
     assert items, "a fresh database has default quick questions"
     assert all(set(item) == {"slug", "question"} for item in items)
@@ -70,10 +70,10 @@ def test_start_with_a_known_session_joins_it_and_an_unknown_one_is_403(
     live_server: LiveServer,
 ) -> None:
     with client_of(live_server) as client:
-        first = new_chat(client)
+        first = start_chat(client)
         second = expect(client.post(f"{CUSTOMER}/conversations/start", headers=first.headers), 201)
         assert second["customer_session_id"] == first.session_id
-        assert second["conversation"]["id"] != first.id
+        assert second["conversation"]["id"] != first.conversation_id
         # The same session reads both of its conversations.
         expect(
             client.get(
@@ -89,11 +89,11 @@ def test_start_with_a_known_session_joins_it_and_an_unknown_one_is_403(
 
 def test_get_conversation_needs_the_owning_session(live_server: LiveServer) -> None:
     with client_of(live_server) as client:
-        chat = new_chat(client)
-        other = new_chat(client)
+        chat = start_chat(client)
+        other = start_chat(client)
         conversation = expect(client.get(chat.path, headers=chat.headers), 200)
         assert_conversation(conversation)
-        assert conversation["id"] == chat.id
+        assert conversation["id"] == chat.conversation_id
         error_of(client.get(chat.path, headers=other.headers), 403, "forbidden")
         error_of(client.get(chat.path), 403, "forbidden")
         unknown = f"{CUSTOMER}/conversations/00000000-0000-4000-8000-000000000000"
@@ -107,7 +107,7 @@ def test_get_conversation_needs_the_owning_session(live_server: LiveServer) -> N
 
 def test_messages_page_ascending_after_a_seq(live_server: LiveServer) -> None:
     with client_of(live_server) as client:
-        chat = new_chat(client)
+        chat = start_chat(client)
         for n in range(3):
             say(client, chat, f"question number {n}")
         # greeting + 3 x (customer message, bot reply) = 7 messages
@@ -134,7 +134,7 @@ def test_messages_page_ascending_after_a_seq(live_server: LiveServer) -> None:
 
 def test_a_message_to_the_bot_gets_one_reply(live_server: LiveServer) -> None:
     with client_of(live_server) as client:
-        chat = new_chat(client, display_name="Maria")
+        chat = start_chat(client, display_name="Maria")
         answer = say(client, chat, "Where is my order?")
         assert set(answer) == {"message", "replies"}
         message, [reply] = answer["message"], answer["replies"]
@@ -153,7 +153,7 @@ def test_a_retried_client_message_id_answers_200_with_what_was_stored(
     live_server: LiveServer,
 ) -> None:
     with client_of(live_server) as client:
-        chat = new_chat(client)
+        chat = start_chat(client)
         body = {"body": "Where is my order?", "client_message_id": "tap-1"}
         first = expect(client.post(f"{chat.path}/messages", json=body, headers=chat.headers), 201)
         events_before = len(live_server.events)
@@ -167,7 +167,7 @@ def test_a_retried_client_message_id_answers_200_with_what_was_stored(
 
 def test_quick_reply_stores_question_and_answer(live_server: LiveServer) -> None:
     with client_of(live_server) as client:
-        chat = new_chat(client)
+        chat = start_chat(client)
         answer = expect(
             client.post(f"{chat.path}/quick-replies/track-order", headers=chat.headers), 201
         )
@@ -195,14 +195,14 @@ def test_escalate_without_a_free_agent_is_409_then_200_once_one_is_online(
     live_server: LiveServer,
 ) -> None:
     with client_of(live_server) as client:
-        admin = register_admin(client)  # offline: not free
-        chat = new_chat(client)
+        admin = first_admin(client)  # offline: not free
+        chat = start_chat(client)
         error_of(
             client.post(f"{chat.path}/escalate", headers=chat.headers), 409, "no_agent_available"
         )
         assert expect(client.get(chat.path, headers=chat.headers), 200)["status"] == "automated"
-        agent = register_agent(client, admin.token, display_name="Alice")
-        go_online(client, agent.token)
+        agent = hire(client, admin, display_name="Alice")
+        go_online(client, agent)
         conversation = expect(client.post(f"{chat.path}/escalate", headers=chat.headers), 200)
         assert_conversation(conversation)
         assert conversation["status"] == "agent"
@@ -240,7 +240,7 @@ def test_customer_check_order_400_404_403_409(live_server: LiveServer) -> None:
     with client_of(live_server) as client:
         crew = team(client)
         chat = escalated_chat(client)
-        stranger = new_chat(client)
+        stranger = start_chat(client)
         unknown = f"{CUSTOMER}/conversations/00000000-0000-4000-8000-000000000000"
         # A bad body wins over an unknown conversation.
         fields = fields_of(

@@ -7,9 +7,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-import httpx
 import pytest
-from http_support import client_of, error_of, serving
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -20,7 +18,9 @@ from adapters.http.cursor import decode_cursor, encode_cursor
 from adapters.http.errors import domain_status
 from chatcore import errors
 from chatcore.ports import ListingCursor
-from servers import LiveServer
+from support.http_contract import error_of
+from support.rest import client_of
+from support.servers import LiveServer, in_process
 
 
 def test_every_domain_error_has_a_status_and_code() -> None:
@@ -51,7 +51,7 @@ def test_an_unexpected_error_is_a_logged_500_envelope_with_cors(
         readiness=lambda: True,
         extra_routes=[Route("/api/v1/customer/boom", _boom)],
     )
-    with serving(app) as url, httpx.Client(base_url=url) as client:
+    with in_process(app) as client:
         with caplog.at_level(logging.ERROR, logger="chatcore.http"):
             response = client.get("/api/v1/customer/boom", headers={"Origin": "https://a.example"})
         error_of(response, 500, "internal_error")
@@ -75,7 +75,7 @@ def test_readyz_is_503_when_storage_does_not_answer(
     live_server: LiveServer, probe: Callable[[], bool]
 ) -> None:
     app = create_app(live_server.chatcore.ctx, readiness=probe)
-    with serving(app) as url, httpx.Client(base_url=url) as client:
+    with in_process(app) as client:
         error_of(client.get("/readyz"), 503, "unavailable")
         assert client.get("/healthz").json() == {"status": "ok"}
 

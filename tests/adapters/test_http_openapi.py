@@ -10,13 +10,23 @@ from typing import Any
 import httpx
 import jsonschema
 import pytest
-from helpers import expect, go_online, register_admin, register_agent
-from http_support import ADMIN, AGENT, CUSTOMER, client_of, new_chat, say
 from openapi_spec_validator import validate
 from starlette.routing import Route
 
 from adapters.http import ENDPOINTS
-from servers import LiveServer
+from support.rest import (
+    ADMIN,
+    AGENT,
+    CUSTOMER,
+    client_of,
+    expect,
+    first_admin,
+    go_online,
+    hire,
+    say,
+    start_chat,
+)
+from support.servers import LiveServer
 
 OPENAPI = "/api/v1/openapi.json"
 METHODS = {"get", "post", "put", "delete", "patch"}
@@ -169,11 +179,11 @@ def _recorded_day(server: LiveServer) -> list[Answer]:
 
     with httpx.Client(base_url=server.url, event_hooks={"response": [keep]}) as client:
         expect(client.get("/api/v1/setup"), 200)
-        admin = register_admin(client)
-        agent = register_agent(client, admin.token, email="alice@example.com")
-        go_online(client, agent.token)
+        admin = first_admin(client)
+        agent = hire(client, admin, email="alice@example.com")
+        go_online(client, agent)
         expect(client.get(f"{CUSTOMER}/quick-questions"), 200)
-        chat = new_chat(client, email="customer@example.com")
+        chat = start_chat(client, email="customer@example.com")
         say(client, chat, "Where is my order?", client_message_id="m1")
         client.post(
             f"{chat.path}/messages",

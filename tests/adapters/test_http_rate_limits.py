@@ -13,10 +13,10 @@ from typing import Any
 
 import httpx
 import pytest
-from helpers import PASSWORD, customer_headers, expect, register_admin, start_conversation
 
 from adapters.ratelimit import Limit, Limits
-from servers import LiveServer
+from support.rest import PASSWORD, customer_headers, expect, first_admin, start_conversation
+from support.servers import LiveServer
 
 LOGIN = "/api/v1/agent/auth/login"
 START = "/api/v1/customer/conversations/start"
@@ -24,7 +24,7 @@ DANA = {"X-Forwarded-For": "198.51.100.7"}
 SAM = {"X-Forwarded-For": "203.0.113.9"}
 
 
-def _server(make_server: Callable[..., LiveServer], **limits: Limit) -> LiveServer:
+def _server(make_server: Callable[..., LiveServer], **limits: Any) -> LiveServer:
     return make_server(rate_limits=True, trust_proxy=True, limits=Limits(**limits))
 
 
@@ -104,7 +104,7 @@ def test_failed_logins_per_email_lock_for_at_most_the_window(
         login_failures_per_address=Limit("login-address", 100, 60.0),
     )
     with httpx.Client(base_url=server.url, timeout=30) as client:
-        admin = register_admin(client)
+        admin = first_admin(client)
         for _ in range(3):
             expect(_log_in(client, admin.email, "wrong password!", DANA), 401)
         # Locked for that email from every address, the right password included: it is
@@ -126,7 +126,7 @@ def test_an_agent_at_a_known_address_is_never_locked_out_by_failures_elsewhere(
         login_failures_per_known_address=Limit("login-pair", 2, 600.0),
     )
     with httpx.Client(base_url=server.url, timeout=30) as client:
-        admin = register_admin(client)
+        admin = first_admin(client)
         expect(_log_in(client, admin.email, PASSWORD, SAM), 200)  # SAM: known from now on
         for _ in range(3):
             expect(_log_in(client, admin.email, "wrong password!", DANA), 401)
@@ -148,7 +148,7 @@ def test_a_refused_login_does_not_tell_whether_the_email_exists(
 ) -> None:
     server = _server(make_server, login_failures_per_email=Limit("login-email", 2, 600.0))
     with httpx.Client(base_url=server.url, timeout=30) as client:
-        admin = register_admin(client)
+        admin = first_admin(client)
         answers: dict[str, list[Any]] = {}
         for email in (admin.email, "nobody@example.com"):
             got = [_log_in(client, email, "wrong password!", DANA) for _ in range(4)]
@@ -162,7 +162,7 @@ def test_failed_logins_per_address_lock_that_address_only(
 ) -> None:
     server = _server(make_server, login_failures_per_address=Limit("login-address", 3, 60.0))
     with httpx.Client(base_url=server.url, timeout=30) as client:
-        admin = register_admin(client)
+        admin = first_admin(client)
         for n in range(3):
             expect(_log_in(client, f"guess-{n}@example.com", "wrong password!", DANA), 401)
         assert _limited(_log_in(client, admin.email, PASSWORD, DANA)) == 20
@@ -176,7 +176,7 @@ def test_successful_logins_are_not_counted(make_server: Callable[..., LiveServer
         login_failures_per_address=Limit("login-address", 2, 600.0),
     )
     with httpx.Client(base_url=server.url, timeout=30) as client:
-        admin = register_admin(client)
+        admin = first_admin(client)
         for _ in range(6):
             expect(_log_in(client, admin.email, PASSWORD, DANA), 200)
         expect(_log_in(client, admin.email, "wrong password!", DANA), 401)

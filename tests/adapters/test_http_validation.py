@@ -8,19 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
-from helpers import expect, register_admin
-from http_support import (
-    ADMIN,
-    AGENT,
-    CUSTOMER,
-    Chat,
-    client_of,
-    error_of,
-    fields_of,
-    new_chat,
-)
 
-from servers import LiveServer
+from support.http_contract import error_of, fields_of
+from support.rest import ADMIN, AGENT, CUSTOMER, Chat, client_of, expect, first_admin, start_chat
+from support.servers import LiveServer
 
 LIMIT = 64 * 1024
 
@@ -33,12 +24,12 @@ def client(live_server: LiveServer) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def chat(client: httpx.Client) -> Chat:
-    return new_chat(client)
+    return start_chat(client)
 
 
 @pytest.fixture
 def admin_headers(client: httpx.Client) -> dict[str, str]:
-    return register_admin(client).headers
+    return first_admin(client).headers
 
 
 def _post_message(client: httpx.Client, chat: Chat, body: dict[str, Any]) -> httpx.Response:
@@ -204,7 +195,7 @@ def test_message_query_limits(
 def test_message_query_accepts_500_and_ignores_unknown_parameters(
     client: httpx.Client, chat: Chat
 ) -> None:
-    params = {"limit": 500, "after_seq": 0, "_": "cache-buster"}
+    params: dict[str, str | int] = {"limit": 500, "after_seq": 0, "_": "cache-buster"}
     page = expect(client.get(f"{chat.path}/messages", params=params, headers=chat.headers), 200)
     assert len(page["items"]) == 1
 
@@ -303,7 +294,7 @@ def test_odd_ids_and_headers_are_never_a_500(client: httpx.Client, chat: Chat) -
         response = client.get(f"{CUSTOMER}/conversations/{conversation_id}", headers=chat.headers)
         error_of(response, 404, "not_found")
     foreign = client.get(
-        chat.path, headers={"X-Customer-Session-Id": "\xe9t\xe9".encode("latin-1")}
+        chat.path, headers={b"X-Customer-Session-Id": "\xe9t\xe9".encode("latin-1")}
     )
     error_of(foreign, 403, "forbidden")
     error_of(

@@ -7,7 +7,7 @@ import re
 
 import httpx
 
-from servers import LiveServer
+from support.servers import LiveServer
 
 ASSETS = {
     "/static/api-docs.js": "text/javascript",

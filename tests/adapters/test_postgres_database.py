@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from postgres_fixtures import PostgresFixtures
-from storage_contract import committed, make_agent
 
 from adapters.postgres import SCHEMA_VERSION, PostgresDatabase
 from chatcore.ports import StorageUnavailable
 from chatcore.presence import Presence, PresenceStatus
+from support.contracts.storage import committed, make_agent
+from support.postgres import PostgresFixtures
 
 
 def test_an_unreachable_server_is_storage_unavailable() -> None:

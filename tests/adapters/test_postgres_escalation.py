@@ -7,13 +7,8 @@ can keep each read-choose-assign sequence indivisible.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from functools import partial
-
-import pytest
-from postgres_fixtures import PostgresFixtures
-from storage_contract import committed, make_agent
-from test_sqlite_escalation import RaceWorld, RecordingPublisher, check_capacity_race, race
 
 from adapters.postgres import PostgresDatabase
 from chatcore.agents import Agent, Role
@@ -23,29 +18,11 @@ from chatcore.errors import SlugTaken
 from chatcore.events import AgentAssigned, ConversationUpdated, MessageCreated
 from chatcore.usecases import Actor, Context, customer
 from chatcore.usecases import admin as admin_usecases
+from support.contracts.storage import committed, make_agent
+from support.races import PostgresRace, RecordingPublisher, check_capacity_race, race
 
 
-class Escalation(PostgresFixtures, RaceWorld):
-    @pytest.fixture
-    def other_database(
-        self, postgres_url: str, database: PostgresDatabase
-    ) -> Iterator[PostgresDatabase]:
-        """A second instance on the same schema (``database`` migrated it first)."""
-        other = PostgresDatabase(postgres_url)
-        yield other
-        other.close()
-
-    @pytest.fixture
-    def instances(
-        self,
-        database: PostgresDatabase,
-        other_database: PostgresDatabase,
-        publisher: RecordingPublisher,
-    ) -> list[Context]:
-        return [self.context(database, publisher), self.context(other_database, publisher)]
-
-
-class TestOneConversation(Escalation):
+class TestOneConversation(PostgresRace):
     def test_fifty_racing_escalations_on_two_instances_assign_exactly_once(
         self,
         instances: list[Context],
@@ -59,7 +36,7 @@ class TestOneConversation(Escalation):
 
         outcomes = race(
             [
-                lambda ctx=instances[i % 2]: customer.escalate(ctx, chat_id, session_id=session)
+                partial(customer.escalate, instances[i % 2], chat_id, session_id=session)
                 for i in range(50)
             ]
         )
@@ -81,7 +58,7 @@ class TestOneConversation(Escalation):
             assert sum(loads.values()) == 1
 
 
-class TestCapacity(Escalation):
+class TestCapacity(PostgresRace):
     capacity = 2
 
     def test_concurrent_escalations_on_two_instances_never_exceed_capacity(
@@ -110,26 +87,26 @@ class TestCapacity(Escalation):
         )
 
 
-class TestMessagesAndEscalations(Escalation):
+class TestMessagesAndEscalations(PostgresRace):
     def test_racing_messages_and_escalations_keep_seq_gapless(
         self, instances: list[Context], database: PostgresDatabase, agents: list[Agent]
     ) -> None:
         chats = [customer.start_conversation(instances[0]) for _ in range(4)]
-        calls = []
+        calls: list[Callable[[], object]] = []
         for i, chat in enumerate(chats):
             chat_id, session = chat.view.conversation.id, chat.session_id
             for n in range(8):
                 ctx = instances[(i + n) % 2]
                 if n == 3:
-                    calls.append(
-                        lambda ctx=ctx, c=chat_id, s=session: customer.escalate(
-                            ctx, c, session_id=s
-                        )
-                    )
+                    calls.append(partial(customer.escalate, ctx, chat_id, session_id=session))
                 else:
                     calls.append(
-                        lambda ctx=ctx, c=chat_id, s=session, n=n: customer.post_customer_message(
-                            ctx, c, session_id=s, body=f"message {n}"
+                        partial(
+                            customer.post_customer_message,
+                            ctx,
+                            chat_id,
+                            session_id=session,
+                            body=f"message {n}",
                         )
                     )
 
@@ -146,7 +123,7 @@ class TestMessagesAndEscalations(Escalation):
                 assert stored.status is Status.AGENT
 
 
-class TestQuickQuestionSlugRace(Escalation):
+class TestQuickQuestionSlugRace(PostgresRace):
     def test_two_admins_creating_one_slug_get_one_entry_and_one_409(
         self, instances: list[Context], database: PostgresDatabase
     ) -> None:

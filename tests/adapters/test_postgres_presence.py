@@ -13,14 +13,13 @@ from datetime import timedelta
 from functools import partial
 
 import pytest
-from storage_contract import committed, make_agent
-from test_postgres_escalation import Escalation
-from test_sqlite_escalation import race
 
 from adapters.postgres import PostgresDatabase
 from chatcore.agents import Agent
 from chatcore.presence import Link, Presence, PresenceStatus
 from chatcore.usecases import Context, presence
+from support.contracts.storage import committed, make_agent
+from support.races import PostgresRace, race
 
 EAST, WEST = "east", "west"
 
@@ -32,7 +31,7 @@ def stored(database: PostgresDatabase, agent_id: str) -> Agent:
     return agent
 
 
-class TestPresenceAcrossInstances(Escalation):
+class TestPresenceAcrossInstances(PostgresRace):
     @pytest.fixture
     def alice(self, database: PostgresDatabase) -> Agent:
         agent = make_agent("Alice", presence=Presence(chosen=PresenceStatus.ONLINE))
@@ -96,9 +95,13 @@ class TestPresenceAcrossInstances(Escalation):
             assert agent is not None
             agent.presence = Presence(chosen=PresenceStatus.ONLINE, link=Link.LIVE, connections=1)
             uow.agents.save(agent)
-            forgetting = threading.Thread(
-                target=lambda: (counted.set(), presence.instance_stopped(west, EAST), release.set())
-            )
+
+            def forget_east() -> None:
+                counted.set()
+                presence.instance_stopped(west, EAST)
+                release.set()
+
+            forgetting = threading.Thread(target=forget_east)
             forgetting.start()
             counted.wait()
             assert not release.wait(0.3)  # the forgetting waits for this unit

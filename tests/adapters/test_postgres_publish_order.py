@@ -15,12 +15,11 @@ import time
 from collections.abc import Sequence
 
 import pytest
-from test_postgres_escalation import Escalation
-from test_sqlite_escalation import race
 
 from adapters.postgres import PostgresDatabase
 from chatcore.events import DomainEvent, MessageCreated
 from chatcore.usecases import Context, customer
+from support.races import PostgresRace, race
 
 
 class SlowPublisher:
@@ -37,7 +36,7 @@ class SlowPublisher:
             self.seqs.extend(e.message.seq for e in events if isinstance(e, MessageCreated))
 
 
-class TestPublishOrder(Escalation):
+class TestPublishOrder(PostgresRace):
     @pytest.fixture
     def slow(self) -> SlowPublisher:
         return SlowPublisher(pause=0.005)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import httpx
-from helpers import customer_headers, expect, register_admin
-from postgres_fixtures import scratch_database, url_for
 
 from adapters.postgres import PostgresDatabase
 from entrypoints.settings import Settings
-from servers import running
+from support.postgres import scratch_database, url_for
+from support.rest import customer_headers, expect, first_admin
+from support.servers import running
 
 
 def test_a_postgresql_database_serves_customers_and_agents() -> None:
@@ -37,7 +37,7 @@ def test_a_postgresql_database_serves_customers_and_agents() -> None:
             )
             assert posted["message"]["seq"] == 2
             assert [reply["faq_slug"] for reply in posted["replies"]] == ["track-order"]
-            admin = register_admin(client)
+            admin = first_admin(client)
             assert admin.token
             agent = expect(client.get("/api/v1/agent/me", headers=admin.headers), 200)
             assert agent["role"] == "admin"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from instance_contract import InstanceContract
-from postgres_fixtures import PostgresFixtures
-from storage_contract import StorageContract
 
 from adapters.postgres import PostgresDatabase
 from chatcore.ports import UnitOfWorkFactory
+from support.contracts.instance import InstanceContract
+from support.contracts.storage import StorageContract
+from support.postgres import PostgresFixtures
 
 
 class TestPostgresStorage(PostgresFixtures, StorageContract, InstanceContract):

@@ -18,9 +18,9 @@ from collections.abc import Iterator
 
 import pytest
 import redis
-from test_redis_bus import OwnRedis, wait_until
 
 from adapters.ratelimit import Limit, MemoryRateLimiter, RedisRateLimiter
+from support.redis_server import OwnRedis, wait_until
 
 REDIS_URL = os.environ.get("CHATCORE_TEST_REDIS", "redis://127.0.0.1:6379/0")
 FIVE_A_MINUTE = Limit("test", 5, 60.0)  # five at once, then one every 12 s

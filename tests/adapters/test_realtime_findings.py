@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
-from helpers import customer_headers, go_online, register_admin, start_conversation
-from ws_client import agent_url, connect, customer_url, refused, rest, run
 
-from servers import LiveServer
-
-CHATCORE = str(Path(sys.executable).with_name("chatcore"))
+from support.rest import customer_headers, first_admin, go_online, start_conversation
+from support.rest_async import rest
+from support.serve_process import chatcore_serve
+from support.servers import LiveServer
+from support.ws import agent_url, connect, customer_url, refused, run
 
 
 def test_an_agent_snapshot_carries_the_newest_message(live_server: LiveServer) -> None:
     with httpx.Client(base_url=live_server.url) as client:
-        admin = register_admin(client)
+        admin = first_admin(client)
         _, conversation = start_conversation(client)
     x = conversation["id"]
 
@@ -39,8 +33,8 @@ def test_a_refused_tab_does_not_make_the_hub_forget_who_holds_the_chat(
     live_server: LiveServer,
 ) -> None:
     with httpx.Client(base_url=live_server.url) as client:
-        admin = register_admin(client)
-        go_online(client, admin.token)
+        admin = first_admin(client)
+        go_online(client, admin)
         session, conversation = start_conversation(client)
         client.post(
             f"/api/v1/customer/conversations/{conversation['id']}/escalate",
@@ -67,45 +61,21 @@ def test_a_refused_tab_does_not_make_the_hub_forget_who_holds_the_chat(
     run(scenario())
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_tokens_and_session_ids_never_reach_the_server_log(tmp_path: Path) -> None:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "CHATCORE_DATABASE": str(tmp_path / "log.db"),
-        "CHATCORE_BCRYPT_ROUNDS": "4",
-        "CHATCORE_PORT": str(port),
-    }
-    server = subprocess.Popen(
-        [CHATCORE, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        with httpx.Client(base_url=url) as client:
-            for _ in range(200):
-                try:
-                    client.get("/healthz")
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.05)
-            admin = register_admin(client)
+    env = {"CHATCORE_DATABASE": str(tmp_path / "log.db"), "CHATCORE_BCRYPT_ROUNDS": "4"}
+    with chatcore_serve(env, log=tmp_path / "serve.log") as server:
+        with httpx.Client(base_url=server.url) as client:
+            admin = first_admin(client)
             session, conversation = start_conversation(client)
 
         async def scenario() -> None:
-            async with connect(customer_url(url, conversation["id"], session)) as customer:
+            async with connect(customer_url(server.url, conversation["id"], session)) as customer:
                 await customer.next_frame("system.subscribed")
-            async with connect(agent_url(url, admin.token)) as agent:
+            async with connect(agent_url(server.url, admin.token)) as agent:
                 await agent.next_frame("system.connected")
 
         run(scenario())
-    finally:
-        server.send_signal(signal.SIGINT)
-        log, _ = server.communicate(timeout=30)
+    log = server.output()  # the whole of it: the process has stopped
     assert "[accepted]" in log  # the lines are there...
     assert "[redacted]" in log
     assert admin.token not in log  # ...without the secrets

@@ -13,35 +13,26 @@ from typing import Any
 
 import httpx
 import pytest
-from helpers import Account, go_online, register_admin, register_agent, start_conversation
-from http_support import CONVERSATION_KEYS
-from ws_client import (
-    FAST,
-    WsClient,
-    agent_url,
-    connect,
-    customer_says,
-    customer_url,
-    escalate,
-    rest,
-    run,
-)
 
-from servers import LiveServer
+from support.http_contract import CONVERSATION_KEYS
+from support.rest import Chat, Staff, first_admin, go_online, hire, start_conversation
+from support.rest_async import escalate, rest, say
+from support.servers import LiveServer
+from support.ws import FAST, WsClient, agent_url, connect, customer_url, run
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 
 
 def _scene(
     make_server: Callable[..., LiveServer],
-) -> tuple[LiveServer, Account, Account, Account, str, str]:
+) -> tuple[LiveServer, Staff, Staff, Staff, str, str]:
     """Admin, alice (online), bob; and one customer's AUTOMATED conversation."""
     server = make_server(**FAST)
     with httpx.Client(base_url=server.url, timeout=30) as client:
-        admin = register_admin(client)
-        alice = register_agent(client, admin.token, display_name="Alice")
-        bob = register_agent(client, admin.token, display_name="Bob")
-        go_online(client, alice.token)
+        admin = first_admin(client)
+        alice = hire(client, admin, display_name="Alice")
+        bob = hire(client, admin, display_name="Bob")
+        go_online(client, alice)
         session, conversation = start_conversation(client)
     return server, admin, alice, bob, session, conversation["id"]
 
@@ -84,7 +75,7 @@ def test_subscribe_sends_the_snapshot_and_after_seq_trims_it(
 
     async def scenario() -> None:
         async with rest(server.url) as http:
-            await customer_says(http, session, conversation_id, "Where is my order?")
+            await say(http, Chat(session, conversation_id), "Where is my order?")
         async with connect(agent_url(server.url, bob.token)) as agent:
             await agent.send({"type": "subscribe", "conversation_id": conversation_id})
             subscribed = await agent.next_frame("system.subscribed")
@@ -112,7 +103,7 @@ def test_subscribe_errors_keep_the_connection_open(
 
     async def scenario() -> None:
         async with rest(server.url) as http:
-            await escalate(http, held_session, held["id"])  # alice holds it
+            await escalate(http, Chat(held_session, held["id"]))  # alice holds it
         async with connect(agent_url(server.url, bob.token)) as agent:
             await agent.next_frame("system.connected")
             await _error(agent, {"type": "subscribe", "conversation_id": UNKNOWN}, "not_found")
@@ -137,7 +128,7 @@ def test_unsubscribe_stops_the_messages_of_that_conversation(
             connect(agent_url(server.url, admin.token, conversation_id=conversation_id)) as agent,
         ):
             await agent.next_frame("system.subscribed")
-            await customer_says(http, session, conversation_id, "first question")
+            await say(http, Chat(session, conversation_id), "first question")
             first = await agent.take("message.created", 2, conversation_id=conversation_id)
             assert [f["data"]["seq"] for f in first] == [2, 3]
             await agent.next_frame("conversation.updated", conversation_id=conversation_id)
@@ -146,7 +137,7 @@ def test_unsubscribe_stops_the_messages_of_that_conversation(
             unsubscribed = await agent.next_frame("system.unsubscribed")
             assert unsubscribed["data"] == {"conversation_id": conversation_id}
 
-            await customer_says(http, session, conversation_id, "second question")
+            await say(http, Chat(session, conversation_id), "second question")
             # Every agent still hears of an AUTOMATED conversation's updates ...
             updated = await agent.next_frame(
                 "conversation.updated", conversation_id=conversation_id

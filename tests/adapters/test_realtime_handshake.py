@@ -11,30 +11,22 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from helpers import (
-    Account,
-    bearer,
-    expect,
-    go_online,
-    login,
-    register_admin,
-    register_agent,
-    start_conversation,
-)
-from http_support import CONVERSATION_KEYS, MESSAGE_KEYS
-from ws_client import (
-    agent_url,
-    assert_envelope,
-    connect,
-    customer_url,
-    refused,
-    run,
-    ws_url,
-)
 
 from chatcore.bot import GREETING
 from entrypoints.settings import Settings
-from servers import LiveServer, running
+from support.http_contract import CONVERSATION_KEYS, MESSAGE_KEYS
+from support.rest import (
+    Staff,
+    bearer,
+    expect,
+    first_admin,
+    go_online,
+    hire,
+    new_token,
+    start_conversation,
+)
+from support.servers import LiveServer, running
+from support.ws import agent_url, assert_envelope, connect, customer_url, refused, run, ws_url
 
 HEARTBEAT = 5
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
@@ -43,9 +35,9 @@ UNKNOWN = "00000000-0000-4000-8000-000000000000"
 @dataclass(frozen=True)
 class World:
     server: LiveServer
-    admin: Account
-    alice: Account  # online; holds `held`
-    bob: Account  # holds nothing
+    admin: Staff
+    alice: Staff  # online; holds `held`
+    bob: Staff  # holds nothing
     automated: str  # an AUTOMATED conversation of `session`
     session: str
     held: str  # an AGENT conversation of alice, of `held_session`
@@ -64,11 +56,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     database = tmp_path_factory.mktemp("realtime-handshake") / "chatcore.db"
     settings = Settings(database=str(database), bcrypt_rounds=4, heartbeat_seconds=HEARTBEAT)
     with running(settings) as server, httpx.Client(base_url=server.url, timeout=30) as client:
-        admin = register_admin(client)
-        alice = register_agent(client, admin.token, display_name="Alice")
-        bob = register_agent(client, admin.token, display_name="Bob")
-        carol = register_agent(client, admin.token, display_name="Carol")
-        go_online(client, alice.token)
+        admin = first_admin(client)
+        alice = hire(client, admin, display_name="Alice")
+        bob = hire(client, admin, display_name="Bob")
+        carol = hire(client, admin, display_name="Carol")
+        go_online(client, alice)
         session, automated = start_conversation(client)
         held_session, held = start_conversation(client)
         expect(
@@ -79,7 +71,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             200,
         )
         other_session, _ = start_conversation(client)
-        logged_out = login(client, alice.email)
+        logged_out = new_token(client, alice.email)
         expect(client.post("/api/v1/agent/auth/logout", headers=bearer(logged_out)), 204)
         expect(
             client.post(f"/api/v1/admin/agents/{carol.id}/deactivate", headers=admin.headers),
@@ -170,7 +162,7 @@ def test_an_agent_gets_connected_and_no_snapshot_without_a_conversation(world: W
 def test_an_agent_naming_a_conversation_it_may_read_gets_the_snapshot(
     world: World, who: str, conversation: str
 ) -> None:
-    account: Account = getattr(world, who)
+    account: Staff = getattr(world, who)
     conversation_id: str = getattr(world, conversation)
 
     async def scenario() -> None:
@@ -219,7 +211,7 @@ def _customer(conversation: str = "automated", session: str = "session", **extra
 def _agent(token: str = "alice", conversation: str | None = None, **extra: object) -> Case:
     def url(w: World) -> str:
         account = getattr(w, token, None)
-        raw = account.token if isinstance(account, Account) else getattr(w, token, token)
+        raw = account.token if isinstance(account, Staff) else getattr(w, token, token)
         conversation_id = getattr(w, conversation, conversation) if conversation else None
         return agent_url(w.url, raw, conversation_id=conversation_id, **extra)
 
@@ -398,7 +390,7 @@ def test_allowed_origins_let_the_console_in_and_keep_others_out(
 ) -> None:
     server = make_server(allowed_origins=(CONSOLE,))
     with httpx.Client(base_url=server.url, timeout=30) as client:
-        admin = register_admin(client)
+        admin = first_admin(client)
     url = agent_url(server.url, admin.token)
     assert _connects(url, CONSOLE)
     assert _connects(url, None)

@@ -7,11 +7,11 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
-from helpers import register_admin, start_conversation
-from ws_client import FAST, agent_url, connect, customer_url, run
 
 from entrypoints.settings import Settings
-from servers import running
+from support.rest import first_admin, start_conversation
+from support.servers import running
+from support.ws import FAST, agent_url, connect, customer_url, run
 
 
 def test_stopping_the_server_closes_sockets_with_going_away_or_restart(tmp_path: Path) -> None:
@@ -19,7 +19,7 @@ def test_stopping_the_server_closes_sockets_with_going_away_or_restart(tmp_path:
     with ExitStack() as stack:
         server = stack.enter_context(running(settings))
         with httpx.Client(base_url=server.url, timeout=30) as client:
-            admin = register_admin(client)
+            admin = first_admin(client)
             session, conversation = start_conversation(client)
 
         async def scenario() -> None:

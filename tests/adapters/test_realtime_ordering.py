@@ -13,31 +13,21 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from helpers import (
-    Account,
+
+from support.rest import (
+    Chat,
+    Staff,
     customer_headers,
     expect,
+    first_admin,
     go_online,
-    login,
-    register_admin,
-    register_agent,
+    hire,
+    new_token,
     start_conversation,
 )
-from ws_client import (
-    FAST,
-    WsClient,
-    agent_says,
-    agent_url,
-    all_messages,
-    connect,
-    customer_says,
-    customer_url,
-    escalate,
-    rest,
-    run,
-)
-
-from servers import LiveServer
+from support.rest_async import agent_says, escalate, messages, rest, say
+from support.servers import LiveServer
+from support.ws import FAST, WsClient, agent_url, connect, customer_url, run
 
 PER_SENDER = 30
 
@@ -70,17 +60,17 @@ def test_three_concurrent_senders_every_watcher_sees_a_dense_seq(
 ) -> None:
     server = make_server(**FAST)
     with httpx.Client(base_url=server.url, timeout=30) as client:
-        admin = register_admin(client)
-        alice = register_agent(client, admin.token, display_name="Alice")
-        go_online(client, alice.token)
-        alice_second_token = login(client, alice.email)
+        admin = first_admin(client)
+        alice = hire(client, admin, display_name="Alice")
+        go_online(client, alice)
+        alice_second_token = new_token(client, alice.email)
         session, conversation = start_conversation(client)
     x = conversation["id"]
 
     async def send_as_customer() -> None:
         async with rest(server.url) as http:
             for n in range(PER_SENDER):
-                await customer_says(http, session, x, f"customer {n}")
+                await say(http, Chat(session, x), f"customer {n}")
 
     async def send_as_agent(token: str, label: str) -> None:
         async with rest(server.url) as http:
@@ -89,7 +79,7 @@ def test_three_concurrent_senders_every_watcher_sees_a_dense_seq(
 
     async def scenario() -> None:
         async with rest(server.url) as http:
-            await escalate(http, session, x)
+            await escalate(http, Chat(session, x))
         async with (
             connect(customer_url(server.url, x, session), name="customer") as customer,
             connect(agent_url(server.url, alice.token), name="holder") as holder,
@@ -127,7 +117,7 @@ def test_three_concurrent_senders_every_watcher_sees_a_dense_seq(
                 await senders
 
                 async with rest(server.url) as http:
-                    everything = await all_messages(http, session, x)
+                    everything = await messages(http, Chat(session, x))
                     last = expect(
                         await http.get(
                             f"/api/v1/customer/conversations/{x}",
@@ -161,7 +151,7 @@ def test_reconnecting_with_the_last_seq_gets_exactly_what_was_missed(
 ) -> None:
     server = make_server(**FAST)
     with httpx.Client(base_url=server.url, timeout=30) as client:
-        admin: Account = register_admin(client)
+        admin: Staff = first_admin(client)
         session, conversation = start_conversation(client)
     x = conversation["id"]
 
@@ -169,14 +159,14 @@ def test_reconnecting_with_the_last_seq_gets_exactly_what_was_missed(
         async with rest(server.url) as http:
             async with connect(customer_url(server.url, x, session)) as customer:
                 await customer.next_frame("system.subscribed")
-                await customer_says(http, session, x, "first")
-                await customer_says(http, session, x, "second")
+                await say(http, Chat(session, x), "first")
+                await say(http, Chat(session, x), "second")
                 seen = await customer.take("message.created", 4, conversation_id=x)
                 last_seen = seen[-1]["data"]["seq"]
                 assert last_seen == 5
             for n in range(3):
-                await customer_says(http, session, x, f"while away {n}")
-            stored = await all_messages(http, session, x)
+                await say(http, Chat(session, x), f"while away {n}")
+            stored = await messages(http, Chat(session, x))
             missed = [m for m in stored if m["seq"] > last_seen]
             assert [m["seq"] for m in missed] == list(range(6, 12))
 
@@ -186,7 +176,7 @@ def test_reconnecting_with_the_last_seq_gets_exactly_what_was_missed(
                 assert snapshot["data"]["messages"] == missed
                 assert snapshot["data"]["has_more"] is False
                 assert snapshot["data"]["conversation"]["last_seq"] == 11
-                await customer_says(http, session, x, "back again")
+                await say(http, Chat(session, x), "back again")
                 live = await customer.take("message.created", 2, conversation_id=x)
                 assert [f["data"]["seq"] for f in live] == [12, 13]
 
@@ -219,17 +209,17 @@ def test_more_than_500_missed_is_500_and_has_more(make_server: Callable[..., Liv
 
             async def ask(n: int) -> None:
                 async with gate:
-                    await customer_says(http, session, x, f"question {n}")
+                    await say(http, Chat(session, x), f"question {n}")
 
             await asyncio.gather(*(ask(n) for n in range(251)))
-            stored = await all_messages(http, session, x)
+            stored = await messages(http, Chat(session, x))
             assert len(stored) == 503
 
             async with connect(customer_url(server.url, x, session, after_seq=1)) as customer:
                 snapshot = await customer.next_frame("system.subscribed")
-                messages = snapshot["data"]["messages"]
-                assert len(messages) == 500
-                assert messages == stored[1:501]
+                first_page = snapshot["data"]["messages"]
+                assert len(first_page) == 500
+                assert first_page == stored[1:501]
                 assert snapshot["data"]["has_more"] is True
             async with connect(customer_url(server.url, x, session, after_seq=3)) as customer:
                 snapshot = await customer.next_frame("system.subscribed")

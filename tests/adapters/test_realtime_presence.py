@@ -13,20 +13,12 @@ import contextlib
 from collections.abc import Callable
 
 import httpx
-from helpers import go_online, register_admin, register_agent
-from ws_client import (
-    FAST,
-    WsClient,
-    agent_url,
-    connect,
-    me,
-    raw_handshake,
-    read_raw_frames,
-    rest,
-    run,
-)
 
-from servers import LiveServer
+from support.rest import first_admin, go_online, hire
+from support.rest_async import me, rest
+from support.servers import LiveServer
+from support.ws import FAST, WsClient, agent_url, connect, run
+from support.ws_raw import raw_handshake, read_raw_frames
 
 GRACE = FAST["presence_grace_seconds"]
 
@@ -45,9 +37,9 @@ def test_the_last_connection_gone_past_the_grace_is_offline_and_a_reconnect_rest
 ) -> None:
     server = make_server(**FAST)
     with httpx.Client(base_url=server.url, timeout=30) as client:
-        admin = register_admin(client)
-        alice = register_agent(client, admin.token, display_name="Alice")
-        go_online(client, alice.token)
+        admin = first_admin(client)
+        alice = hire(client, admin, display_name="Alice")
+        go_online(client, alice)
 
     async def scenario() -> None:
         async with (
@@ -77,11 +69,11 @@ def test_one_of_two_connections_closing_keeps_online_and_rest_only_agents_keep_t
 ) -> None:
     server = make_server(**FAST)
     with httpx.Client(base_url=server.url, timeout=30) as client:
-        admin = register_admin(client)
-        alice = register_agent(client, admin.token, display_name="Alice")
-        bob = register_agent(client, admin.token, display_name="Bob")  # never connects
-        go_online(client, alice.token)
-        go_online(client, bob.token)
+        admin = first_admin(client)
+        alice = hire(client, admin, display_name="Alice")
+        bob = hire(client, admin, display_name="Bob")  # never connects
+        go_online(client, alice)
+        go_online(client, bob)
 
     async def scenario() -> None:
         async with (
@@ -113,9 +105,9 @@ def test_a_silent_peer_is_dropped_by_the_heartbeat_then_offline_after_the_grace(
 ) -> None:
     server = make_server(**{**FAST, "heartbeat_seconds": 1})
     with httpx.Client(base_url=server.url, timeout=30) as client:
-        admin = register_admin(client)
-        alice = register_agent(client, admin.token, display_name="Alice")
-        go_online(client, alice.token)
+        admin = first_admin(client)
+        alice = hire(client, admin, display_name="Alice")
+        go_online(client, alice)
 
     async def scenario() -> None:
         async with (

@@ -11,11 +11,11 @@ import asyncio
 from collections.abc import Callable
 
 import httpx
-from helpers import start_conversation
-from ws_client import FAST, connect, customer_url, run
 
 from adapters.ratelimit import Limit, Limits
-from servers import LiveServer
+from support.rest import start_conversation
+from support.servers import LiveServer
+from support.ws import FAST, connect, customer_url, run
 
 CLOSE_RATE_LIMITED = 4429
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import httpx
-from helpers import PASSWORD, bearer, expect, go_online, login, register_admin, register_agent
-from ws_client import FAST, agent_url, connect, rest, run
 
-from servers import LiveServer
+from support.rest import PASSWORD, bearer, expect, first_admin, go_online, hire, new_token
+from support.rest_async import rest
+from support.servers import LiveServer
+from support.ws import FAST, agent_url, connect, run
 
 REVOKED_WITHIN = 5.0
 
@@ -19,9 +20,9 @@ REVOKED_WITHIN = 5.0
 def test_logout_closes_that_tokens_socket_only(make_server: Callable[..., LiveServer]) -> None:
     server = make_server(**FAST)
     with httpx.Client(base_url=server.url, timeout=30) as client:
-        admin = register_admin(client)
-        alice = register_agent(client, admin.token)
-        other = login(client, alice.email)
+        admin = first_admin(client)
+        alice = hire(client, admin)
+        other = new_token(client, alice.email)
 
     async def scenario() -> None:
         async with (
@@ -44,10 +45,10 @@ def test_a_password_change_closes_every_other_tokens_socket(
 ) -> None:
     server = make_server(**FAST)
     with httpx.Client(base_url=server.url, timeout=30) as client:
-        admin = register_admin(client)
-        alice = register_agent(client, admin.token)
-        second = login(client, alice.email)
-        third = login(client, alice.email)
+        admin = first_admin(client)
+        alice = hire(client, admin)
+        second = new_token(client, alice.email)
+        third = new_token(client, alice.email)
 
     async def scenario() -> None:
         async with (
@@ -78,10 +79,10 @@ def test_deactivation_closes_all_the_agents_sockets(
 ) -> None:
     server = make_server(**FAST)
     with httpx.Client(base_url=server.url, timeout=30) as client:
-        admin = register_admin(client)
-        alice = register_agent(client, admin.token)
-        go_online(client, alice.token)
-        other = login(client, alice.email)
+        admin = first_admin(client)
+        alice = hire(client, admin)
+        go_online(client, alice)
+        other = new_token(client, alice.email)
 
     async def scenario() -> None:
         async with (
@@ -110,7 +111,7 @@ def test_an_expired_token_closes_its_socket(make_server: Callable[..., LiveServe
     ttl = 2
     server = make_server(**FAST, token_ttl_seconds=ttl)
     with httpx.Client(base_url=server.url, timeout=30) as client:
-        admin = register_admin(client)
+        admin = first_admin(client)
 
     async def scenario() -> None:
         async with connect(agent_url(server.url, admin.token), name="admin") as agent:

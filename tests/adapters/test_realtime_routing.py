@@ -13,26 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from helpers import Account, go_online, register_admin, register_agent, start_conversation
-from http_support import CONVERSATION_KEYS, MESSAGE_KEYS
-from ws_client import (
-    FAST,
-    WsClient,
-    agent_says,
-    agent_url,
-    assert_private,
-    close_chat,
-    connect,
-    customer_says,
-    customer_url,
-    escalate,
-    rest,
-    run,
-    set_presence,
-    start_chat,
-)
 
-from servers import LiveServer
+from support.http_contract import CONVERSATION_KEYS, MESSAGE_KEYS
+from support.rest import Chat, Staff, first_admin, go_online, hire, start_conversation
+from support.rest_async import agent_says, close_chat, escalate, rest, say, set_presence, start_chat
+from support.servers import LiveServer
+from support.ws import FAST, WsClient, agent_url, assert_private, connect, customer_url, run
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 
@@ -40,15 +26,15 @@ UNKNOWN = "00000000-0000-4000-8000-000000000000"
 @dataclass(frozen=True)
 class Crew:
     server: LiveServer
-    admin: Account  # offline: never assigned
-    alice: Account  # online: gets the escalations
-    bob: Account  # offline until a test says otherwise
+    admin: Staff  # offline: never assigned
+    alice: Staff  # online: gets the escalations
+    bob: Staff  # offline until a test says otherwise
 
     @property
     def emails(self) -> list[str]:
         return [self.admin.email, self.alice.email, self.bob.email]
 
-    def agent(self, account: Account, **extra: Any) -> str:
+    def agent(self, account: Staff, **extra: Any) -> str:
         return agent_url(self.server.url, account.token, **extra)
 
     def customer(self, conversation_id: str, session: str, **extra: Any) -> str:
@@ -58,12 +44,10 @@ class Crew:
 def _crew(make_server: Callable[..., LiveServer]) -> Crew:
     server = make_server(**FAST)
     with httpx.Client(base_url=server.url, timeout=30) as client:
-        admin = register_admin(client, email="boss@support.example")
-        alice = register_agent(
-            client, admin.token, email="alice@support.example", display_name="Alice"
-        )
-        bob = register_agent(client, admin.token, email="bob@support.example", display_name="Bob")
-        go_online(client, alice.token)
+        admin = first_admin(client, email="boss@support.example")
+        alice = hire(client, admin, email="alice@support.example", display_name="Alice")
+        bob = hire(client, admin, email="bob@support.example", display_name="Bob")
+        go_online(client, alice)
     return Crew(server, admin, alice, bob)
 
 
@@ -100,8 +84,8 @@ def test_automated_conversation_updates_reach_every_agent_messages_only_subscrib
             connect(crew.agent(crew.admin), name="admin") as admin,
         ):
             await _ready(alice, bob, admin)
-            session, conversation = await start_chat(http)
-            x = conversation["id"]
+            chat = await start_chat(http)
+            session, x = chat.session_id, chat.conversation_id
             # A new AUTOMATED conversation: every agent hears of it.
             for agent in (alice, bob, admin):
                 updated = await agent.next_frame("conversation.updated", conversation_id=x)
@@ -113,7 +97,7 @@ def test_automated_conversation_updates_reach_every_agent_messages_only_subscrib
             await bob.next_frame("system.subscribed", conversation_id=x)
             async with connect(crew.customer(x, session), name="customer") as customer:
                 await customer.next_frame("system.subscribed")
-                await customer_says(http, session, x, "Where is my order?")
+                await say(http, Chat(session, x), "Where is my order?")
 
                 # The customer: both messages, then the update.
                 created = await customer.take("message.created", 2, conversation_id=x)
@@ -171,7 +155,7 @@ def test_escalation_messages_and_close_reach_each_their_own(
             holder = (alice, alice_2)
 
             # -- escalation
-            await escalate(http, session, x)
+            await escalate(http, Chat(session, x))
             everyone = (customer, *holder, bob, admin)
             for client in everyone:
                 assigned = await client.next_frame("agent.assigned", conversation_id=x)
@@ -194,7 +178,7 @@ def test_escalation_messages_and_close_reach_each_their_own(
             await bob.expect_nothing_more(conversation_id=x)
 
             # -- a plain update: messages from both sides
-            await customer_says(http, session, x, "My parcel is late")
+            await say(http, Chat(session, x), "My parcel is late")
             await agent_says(http, crew.alice.token, x, "Let me look into it")
             for client in (customer, *holder, admin):
                 created = await client.take("message.created", 2, conversation_id=x)
@@ -238,13 +222,13 @@ def test_a_holder_that_also_subscribes_gets_each_event_once(
 
     async def scenario() -> None:
         async with rest(crew.server.url) as http:
-            await escalate(http, session, x)
+            await escalate(http, Chat(session, x))
             async with connect(crew.agent(crew.alice, conversation_id=x), name="alice") as alice:
                 snapshot = await alice.next_frame("system.subscribed")
                 assert snapshot["data"]["conversation"]["last_seq"] == 2
                 await alice.send({"type": "subscribe", "conversation_id": x, "after_seq": 2})
                 await alice.next_frame("system.subscribed")
-                await customer_says(http, session, x, "hello?")
+                await say(http, Chat(session, x), "hello?")
                 created = await alice.next_frame("message.created", conversation_id=x)
                 assert created["data"]["seq"] == 3
                 await alice.next_frame("conversation.updated", conversation_id=x)
@@ -264,17 +248,23 @@ def test_presence_reaches_every_agent_and_only_the_holders_customer(
     async def scenario() -> None:
         async with rest(crew.server.url) as http:
             held_by_alice = await start_chat(http)
-            await escalate(http, held_by_alice[0], held_by_alice[1]["id"])
+            await escalate(http, held_by_alice)
             await set_presence(http, crew.bob.token, "online")
             held_by_bob = await start_chat(http)
-            assigned = await escalate(http, held_by_bob[0], held_by_bob[1]["id"])
+            assigned = await escalate(http, held_by_bob)
             assert assigned["assigned_agent"]["id"] == crew.bob.id  # the one with fewer chats
             automated = await start_chat(http)
 
             async with (
-                connect(crew.customer(held_by_alice[1]["id"], held_by_alice[0])) as alices_customer,
-                connect(crew.customer(held_by_bob[1]["id"], held_by_bob[0])) as bobs_customer,
-                connect(crew.customer(automated[1]["id"], automated[0])) as bots_customer,
+                connect(
+                    crew.customer(held_by_alice.conversation_id, held_by_alice.session_id)
+                ) as alices_customer,
+                connect(
+                    crew.customer(held_by_bob.conversation_id, held_by_bob.session_id)
+                ) as bobs_customer,
+                connect(
+                    crew.customer(automated.conversation_id, automated.session_id)
+                ) as bots_customer,
                 connect(crew.agent(crew.alice), name="alice") as alice,
                 connect(crew.agent(crew.bob), name="bob") as bob,
                 connect(crew.agent(crew.admin), name="admin") as admin,
@@ -289,7 +279,7 @@ def test_presence_reaches_every_agent_and_only_the_holders_customer(
                 for client in (alice, bob, admin, alices_customer):
                     changed = await client.next_frame("agent.presence.changed")
                     assert changed["data"] == expected
-                    assert changed["conversation_id"] in (None, held_by_alice[1]["id"])
+                    assert changed["conversation_id"] in (None, held_by_alice.conversation_id)
                 for customer in (bobs_customer, bots_customer):
                     await customer.expect_nothing_more("agent.presence.changed")
 
@@ -321,7 +311,7 @@ def test_typing_goes_to_the_other_side_and_subscribers_never_back(
 
     async def scenario() -> None:
         async with rest(crew.server.url) as http:
-            await escalate(http, session, x)
+            await escalate(http, Chat(session, x))
             async with (
                 connect(crew.customer(x, session), name="customer") as customer,
                 connect(crew.customer(x, session), name="customer-tab-2") as customer_2,
@@ -390,7 +380,7 @@ def test_deactivation_hands_the_chat_to_a_free_agent_who_hears_it_unsubscribed(
 
     async def scenario() -> None:
         async with rest(crew.server.url) as http:
-            await escalate(http, session, x)  # to alice, the only one online
+            await escalate(http, Chat(session, x))  # to alice, the only one online
             await set_presence(http, crew.bob.token, "online")
             async with (
                 connect(crew.customer(x, session), name="customer") as customer,
@@ -413,7 +403,7 @@ def test_deactivation_hands_the_chat_to_a_free_agent_who_hears_it_unsubscribed(
                     updated = await client.next_frame("conversation.updated", conversation_id=x)
                     assert updated["data"]["assigned_agent"]["id"] == crew.bob.id
                 await admin.expect_nothing_more("message.created")
-                await customer_says(http, session, x, "Are you still there?")
+                await say(http, Chat(session, x), "Are you still there?")
                 for client in (customer, bob):
                     created = await client.next_frame("message.created", conversation_id=x)
                     assert created["data"]["body"] == "Are you still there?"
@@ -432,7 +422,7 @@ def test_deactivation_with_nobody_free_hands_the_chat_back_to_the_bot(
 
     async def scenario() -> None:
         async with rest(crew.server.url) as http:
-            await escalate(http, session, x)
+            await escalate(http, Chat(session, x))
             async with (
                 connect(crew.customer(x, session), name="customer") as customer,
                 connect(crew.agent(crew.bob), name="bob") as bob,

@@ -24,21 +24,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
-from helpers import Account, go_online, register_admin, register_agent, start_conversation
-from ws_client import (
-    FAST,
-    WsClient,
-    agent_url,
-    connect,
-    customer_says,
-    customer_url,
-    raw_handshake,
-    read_raw_frames,
-    rest,
-    run,
-)
 
-from servers import LiveServer
+from support.rest import Chat, Staff, first_admin, go_online, hire, start_conversation
+from support.rest_async import rest, say
+from support.servers import LiveServer
+from support.ws import FAST, WsClient, agent_url, connect, customer_url, run
+from support.ws_raw import raw_handshake, read_raw_frames
 
 BIG = "\N{GRINNING FACE}" * 3990  # 3990 characters, ~16 KB of UTF-8
 MAX_POSTS = 200  # ~6 MB to the slow socket: more than the buffers on the way hold (~3 MB)
@@ -48,8 +39,8 @@ SENDERS = 4  # posts in flight at once; bursts stay under a healthy reader's que
 @dataclass
 class Scene:
     server: LiveServer
-    admin: Account
-    alice: Account  # holds the conversation: her (slow) socket gets every message
+    admin: Staff
+    alice: Staff  # holds the conversation: her (slow) socket gets every message
     session: str
     conversation_id: str
 
@@ -57,9 +48,9 @@ class Scene:
 def _scene(make_server: Callable[..., LiveServer], heartbeat: int) -> Scene:
     server = make_server(**{**FAST, "ws_queue_frames": 8, "heartbeat_seconds": heartbeat})
     with httpx.Client(base_url=server.url, timeout=30) as client:
-        admin = register_admin(client)
-        alice = register_agent(client, admin.token, display_name="Alice")
-        go_online(client, alice.token)
+        admin = first_admin(client)
+        alice = hire(client, admin, display_name="Alice")
+        go_online(client, alice)
         session, conversation = start_conversation(client)
         escalate_path = f"/api/v1/customer/conversations/{conversation['id']}/escalate"
         assert client.post(escalate_path, headers={"X-Customer-Session-Id": session}).is_success
@@ -107,7 +98,7 @@ async def _post_big(
         batch = min(SENDERS, count - posted)
         await asyncio.gather(
             *(
-                customer_says(http, scene.session, scene.conversation_id, f"{posted + n} {BIG}")
+                say(http, Chat(scene.session, scene.conversation_id), f"{posted + n} {BIG}")
                 for n in range(batch)
             )
         )

@@ -13,37 +13,29 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from helpers import (
-    Account,
+
+from support.rest import (
+    Chat,
+    Staff,
     customer_headers,
+    first_admin,
     go_online,
-    register_admin,
-    register_agent,
+    hire,
     start_conversation,
 )
-from ws_client import (
-    FAST,
-    WsClient,
-    agent_says,
-    agent_url,
-    connect,
-    customer_says,
-    customer_url,
-    rest,
-    run,
-)
-
-from servers import LiveServer
+from support.rest_async import agent_says, rest, say
+from support.servers import LiveServer
+from support.ws import FAST, WsClient, agent_url, connect, customer_url, run
 
 
 def _held_chat(
     make_server: Callable[..., LiveServer], **settings: Any
-) -> tuple[LiveServer, Account, str, str]:
+) -> tuple[LiveServer, Staff, str, str]:
     server = make_server(**{**FAST, **settings})
     with httpx.Client(base_url=server.url, timeout=30) as client:
-        admin = register_admin(client)
-        alice = register_agent(client, admin.token, display_name="Alice")
-        go_online(client, alice.token)
+        admin = first_admin(client)
+        alice = hire(client, admin, display_name="Alice")
+        go_online(client, alice)
         session, conversation = start_conversation(client)
         x = conversation["id"]
         answer = client.post(
@@ -55,7 +47,7 @@ def _held_chat(
 
 @asynccontextmanager
 async def _both_sides(
-    server: LiveServer, alice: Account, session: str, x: str
+    server: LiveServer, alice: Staff, session: str, x: str
 ) -> AsyncIterator[tuple[WsClient, WsClient]]:
     """The customer's socket (after its snapshot) and Alice's (after its greeting)."""
     async with (
@@ -142,7 +134,7 @@ def test_posting_a_message_clears_the_typists_typing(
 
             await customer.send({"type": "typing", "is_typing": True})
             assert (await agent.next_frame("customer.typing"))["data"]["is_typing"] is True
-            await customer_says(http, session, x, "Thanks!")
+            await say(http, Chat(session, x), "Thanks!")
             await agent.next_frame("message.created", conversation_id=x)
             stopped = await agent.next_frame("customer.typing", conversation_id=x)
             assert stopped["data"] == {"is_typing": False}

@@ -12,14 +12,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from postgres_fixtures import PostgresFixtures
-from storage_contract import committed, make_agent
 
 from adapters import postgres, sqlite
 from adapters.postgres import migrations as postgres_migrations
 from adapters.sqlite import migrations as sqlite_migrations
 from chatcore.agents import Agent
 from chatcore.presence import Link, Presence, PresenceStatus
+from support.contracts.storage import committed, make_agent
+from support.postgres import PostgresFixtures
 
 LIVE = Presence(chosen=PresenceStatus.ONLINE, link=Link.LIVE, connections=2)
 OLD = "before-schema-2"

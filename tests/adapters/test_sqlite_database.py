@@ -11,8 +11,6 @@ from typing import Any, TypeVar
 
 import pytest
 import sqlite_utils
-from sqlite_fixtures import SqliteFixtures
-from storage_contract import T0, at, committed, make_agent, make_conversation, new_id
 
 from adapters.sqlite import SCHEMA_VERSION, SchemaTooNew, SqliteDatabase, migrations
 from adapters.sqlite.connections import open_handle
@@ -20,6 +18,8 @@ from chatcore.conversation import Status
 from chatcore.default_faqs import DEFAULT_FAQS
 from chatcore.messages import Sender, SenderType
 from chatcore.ports import ConversationListing, ListingCursor
+from support.contracts.storage import T0, at, committed, make_agent, make_conversation, new_id
+from support.sqlite import SqliteFixtures
 
 T = TypeVar("T")
 HANG_GUARD = 30  # seconds; only ever reached when something is broken

@@ -7,140 +7,15 @@ read-choose-assign sequence of each one indivisible.
 
 from __future__ import annotations
 
-import threading
-from collections import Counter
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
-from typing import TypeVar
-
 import pytest
-from sqlite_fixtures import SqliteFixtures
-from storage_contract import committed, make_agent
 
-from adapters.security import BcryptHasher, JwtTokenService
 from adapters.sqlite import SqliteDatabase
-from adapters.system import RandomIds, SystemClock
 from chatcore.agents import Agent
 from chatcore.conversation import ConversationView, Status
-from chatcore.errors import NoAgentAvailable
-from chatcore.events import AgentAssigned, ConversationUpdated, DomainEvent, MessageCreated
-from chatcore.messages import SenderType
-from chatcore.ports import EventPublisher, UnitOfWorkFactory
-from chatcore.presence import Presence, PresenceStatus
-from chatcore.usecases import Context, Policy, customer
-from chatcore.usecases.customer import StartedConversation
-from entrypoints.bootstrap import Database
-
-T = TypeVar("T")
-
-
-class RecordingPublisher:
-    """Keeps every published event, in publication order."""
-
-    def __init__(self) -> None:
-        self.events: list[DomainEvent] = []
-        self._lock = threading.Lock()
-
-    def publish(self, events: Sequence[DomainEvent]) -> None:
-        with self._lock:
-            self.events.extend(events)
-
-    def of(self, kind: type[T]) -> list[T]:
-        return [event for event in self.events if isinstance(event, kind)]
-
-
-def race(calls: Sequence[Callable[[], T]]) -> list[T | Exception]:
-    """Run every call on its own thread, all released at the same moment."""
-    start = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], T]) -> T | Exception:
-        start.wait()
-        try:
-            return call()
-        except Exception as error:  # the outcome under test, not a failure of the test
-            return error
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
-
-
-def joined_messages(uow: UnitOfWorkFactory, conversation_id: str) -> list[str]:
-    """The "joined" system messages of one conversation."""
-    with uow(write=False) as unit:
-        messages = unit.messages.after(conversation_id, after_seq=0, limit=500)
-    return [
-        m.body
-        for m in messages
-        if m.sender.type is SenderType.SYSTEM and m.body.endswith("joined the conversation")
-    ]
-
-
-def check_capacity_race(
-    outcomes: Sequence[object],
-    *,
-    agents: Sequence[Agent],
-    chats: Sequence[StartedConversation],
-    publisher: RecordingPublisher,
-    uow: UnitOfWorkFactory,
-) -> None:
-    """Ten chats racing for three agents with room for two each, on any storage."""
-    failures = [o for o in outcomes if isinstance(o, Exception)]
-    assert all(isinstance(f, NoAgentAvailable) for f in failures), failures
-    assigned = {
-        o.conversation.id: o.assigned_agent.id
-        for o in outcomes
-        if isinstance(o, ConversationView) and o.assigned_agent
-    }
-    # Three agents with room for two each: six chats get someone, four cannot.
-    assert len(assigned) == 6
-    assert Counter(assigned.values()) == {agent.id: 2 for agent in agents}
-    assert len(publisher.of(AgentAssigned)) == 6
-    with uow(write=False) as unit:
-        loads = {c.agent_id: c.load for c in unit.agents.candidates()}
-        assert loads == {agent.id: 2 for agent in agents}
-        for chat in chats:
-            stored = unit.conversations.get(chat.view.conversation.id)
-            assert stored is not None
-            expected = Status.AGENT if stored.id in assigned else Status.AUTOMATED
-            assert stored.status is expected
-    for conversation_id in assigned:
-        assert len(joined_messages(uow, conversation_id)) == 1
-
-
-class RaceWorld:
-    """What every store's race tests share: a recording publisher, a use-case context
-    over a database, and three online agents. ``database`` comes from the store's
-    fixtures (SqliteFixtures, PostgresFixtures)."""
-
-    capacity = 0
-
-    @pytest.fixture
-    def publisher(self) -> RecordingPublisher:
-        return RecordingPublisher()
-
-    def context(self, database: Database, publisher: EventPublisher) -> Context:
-        return Context(
-            uow=database.uow,
-            publisher=publisher,
-            clock=SystemClock(),
-            ids=RandomIds(),
-            hasher=BcryptHasher(rounds=4),  # unused here: agents are stored directly
-            tokens=JwtTokenService("escalation-tests-secret-0123456789", ttl=timedelta(hours=1)),
-            policy=Policy(agent_capacity=self.capacity),
-        )
-
-    @pytest.fixture
-    def agents(self, database: Database) -> list[Agent]:
-        online = Presence(chosen=PresenceStatus.ONLINE)
-        team = [make_agent(name, presence=online) for name in ("Alice", "Bob", "Carol")]
-        with committed(database.uow) as uow:
-            for agent in team:
-                uow.agents.add(agent)
-        return team
-
-    def joined_messages(self, database: Database, conversation_id: str) -> list[str]:
-        return joined_messages(database.uow, conversation_id)
+from chatcore.events import AgentAssigned, ConversationUpdated, MessageCreated
+from chatcore.usecases import Context, customer
+from support.races import RaceWorld, RecordingPublisher, check_capacity_race, race
+from support.sqlite import SqliteFixtures
 
 
 class Escalation(SqliteFixtures, RaceWorld):

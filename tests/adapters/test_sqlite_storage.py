@@ -5,12 +5,12 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from instance_contract import InstanceContract
-from sqlite_fixtures import SqliteFixtures
-from storage_contract import StorageContract
 
 from adapters.sqlite import SqliteDatabase
 from chatcore.ports import UnitOfWorkFactory
+from support.contracts.instance import InstanceContract
+from support.contracts.storage import StorageContract
+from support.sqlite import SqliteFixtures
 
 
 class TestSqliteStorage(SqliteFixtures, StorageContract, InstanceContract):

@@ -12,103 +12,25 @@ PostgreSQL and Redis are required: unreachable, these tests fail rather than ski
 from __future__ import annotations
 
 import asyncio
-import os
-import tempfile
-import time
-import uuid
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager
-from pathlib import Path
+from collections.abc import Callable
 
 import httpx
-import pytest
-import redis
-from helpers import customer_headers, expect, go_online, register_admin, start_conversation
-from postgres_fixtures import scratch_database, url_for
-from serve_process import Instance, chatcore_serve
-from test_redis_bus import OwnRedis
-from ws_client import (
-    agent_says,
-    agent_url,
-    close_chat,
-    connect,
-    customer_says,
-    customer_url,
-    escalate,
-    rest,
-    run,
-    set_presence,
-)
 
-REDIS_URL = os.environ.get("CHATCORE_TEST_REDIS", "redis://127.0.0.1:6379/0")
-SECRET = "two-instances-test-secret-0123456789abcdef"
-
-
-def _require_redis(url: str) -> None:
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.RedisError as error:
-        pytest.fail(
-            f"Redis is not reachable at {url} ({error}). These tests need it: start it "
-            "(redis-server), or point CHATCORE_TEST_REDIS at a server.",
-            pytrace=False,
-        )
-
-
-def serving(
-    database: str,
-    redis_url: str,
-    namespace: str,
-    scratch: Path,
-    name: str,
-    *,
-    env_extra: dict[str, str] | None = None,
-) -> AbstractContextManager[Instance]:
-    env = {
-        "CHATCORE_DATABASE": database,
-        "CHATCORE_REDIS_URL": redis_url,
-        "CHATCORE_REDIS_NAMESPACE": namespace,
-        "CHATCORE_SECRET_KEY": SECRET,
-        "CHATCORE_RATE_LIMITS": "off",
-        "CHATCORE_BCRYPT_ROUNDS": "4",
-        "CHATCORE_PRESENCE_GRACE_SECONDS": "30",
-        **(env_extra or {}),
-    }
-    return chatcore_serve(env, log=scratch / f"{name}.log", name=name)
-
-
-@contextmanager
-def two_instances(redis_url: str = REDIS_URL) -> Iterator[tuple[Instance, Instance]]:
-    namespace = f"test{uuid.uuid4().hex[:12]}"  # apart from any other run on this Redis
-    with (
-        scratch_database() as name,
-        tempfile.TemporaryDirectory(prefix="chatcore-two-") as scratch,
-        ExitStack() as stack,
-    ):
-        database = url_for(name)
-        a = stack.enter_context(serving(database, redis_url, namespace, Path(scratch), "a"))
-        b = stack.enter_context(serving(database, redis_url, namespace, Path(scratch), "b"))
-        yield a, b
-
-
-def _wait_ready(url: str, status: int, within: float = 20) -> None:
-    deadline = time.monotonic() + within
-    while True:
-        got = httpx.get(url + "/readyz", timeout=5).status_code
-        if got == status:
-            return
-        assert time.monotonic() < deadline, f"/readyz stayed {got}, not {status}"
-        time.sleep(0.1)
+from support.redis_server import REDIS_URL, OwnRedis, require_redis
+from support.rest import Chat, customer_headers, expect, first_admin, go_online, start_conversation
+from support.rest_async import agent_says, close_chat, escalate, rest, say, set_presence
+from support.serve_process import Instance, two_instances, wait_ready
+from support.ws import Frame, agent_url, connect, customer_url, run
 
 
 def test_a_customer_on_one_instance_and_an_agent_on_the_other_hear_each_other() -> None:
-    _require_redis(REDIS_URL)
+    require_redis(REDIS_URL)
     with two_instances() as (a, b):
-        _wait_ready(a.url, 200)
-        _wait_ready(b.url, 200)
+        wait_ready(a.url, 200)
+        wait_ready(b.url, 200)
         with httpx.Client(base_url=b.url, timeout=30) as http_b:
-            admin = register_admin(http_b)
-            go_online(http_b, admin.token)
+            admin = first_admin(http_b)
+            go_online(http_b, admin)
         with httpx.Client(base_url=a.url, timeout=30) as http_a:
             session, conversation = start_conversation(http_a)
         chat = conversation["id"]
@@ -132,7 +54,7 @@ async def _conversation_across(
         await agent.next_frame("system.connected")
 
         # Escalated on A: assigned and "joined" on both sides.
-        await escalate(http_a, session, chat)
+        await escalate(http_a, Chat(session, chat))
         for client in (customer, agent):
             assigned = await client.next_frame("agent.assigned", conversation_id=chat)
             assert assigned["data"]["agent"]["id"] == agent_id
@@ -147,28 +69,24 @@ async def _conversation_across(
 
         # Messages both ways, each on the other instance.
         for n in range(5):
-            said = await customer_says(http_a, session, chat, f"question {n}")
+            said = await say(http_a, Chat(session, chat), f"question {n}")
             seq = said["message"]["seq"]
             heard = await agent.next_frame(
                 "message.created",
                 conversation_id=chat,
-                where=lambda f, s=seq: f["data"]["seq"] == s,
+                where=_seq_is(seq),
             )
             assert heard["data"]["body"] == f"question {n}"
             seqs.append((await customer.next_frame("message.created"))["data"]["seq"])
             for reply in said.get("replies", []):
-                await agent.next_frame(
-                    "message.created", where=lambda f, r=reply: f["data"]["seq"] == r["seq"]
-                )
+                await agent.next_frame("message.created", where=_seq_is(reply["seq"]))
                 seqs.append((await customer.next_frame("message.created"))["data"]["seq"])
             answer = await agent_says(http_b, token, chat, f"answer {n}")
             heard = await customer.next_frame("message.created", conversation_id=chat)
             assert heard["data"]["seq"] == answer["seq"]
             assert heard["data"]["body"] == f"answer {n}"
             seqs.append(heard["data"]["seq"])
-            await agent.next_frame(
-                "message.created", where=lambda f, s=answer["seq"]: f["data"]["seq"] == s
-            )
+            await agent.next_frame("message.created", where=_seq_is(answer["seq"]))
         assert seqs == list(range(1, len(seqs) + 1)), seqs
 
         # Typing crosses too, both ways.
@@ -212,7 +130,7 @@ async def _conversation_across(
         assert {r.status_code for r in statuses} == {200}, {r.status_code for r in statuses}
         await agent.next_frame("agent.assigned", conversation_id=other)
         await agent.expect_nothing_more("agent.assigned", conversation_id=other)
-        page = expect(
+        listed = expect(
             await http_b.get(
                 f"/api/v1/customer/conversations/{other}/messages",
                 params={"after_seq": 0, "limit": 500},
@@ -220,10 +138,10 @@ async def _conversation_across(
             ),
             200,
         )
-        joined = [
-            m for m in page["items"] if m["sender"]["type"] == "system" and "joined" in m["body"]
+        joins = [
+            m for m in listed["items"] if m["sender"]["type"] == "system" and "joined" in m["body"]
         ]
-        assert len(joined) == 1, page["items"]
+        assert len(joins) == 1, listed["items"]
 
 
 def test_losing_redis_makes_instances_unready_and_sockets_resync() -> None:
@@ -231,7 +149,7 @@ def test_losing_redis_makes_instances_unready_and_sockets_resync() -> None:
     own.start()
     try:
         with two_instances(own.url) as (a, _b):
-            _wait_ready(a.url, 200)
+            wait_ready(a.url, 200)
             with httpx.Client(base_url=a.url, timeout=30) as http_a:
                 session, conversation = start_conversation(http_a)
             run(_resync_after_outage(a, own, session, conversation["id"]), within=90)
@@ -243,10 +161,14 @@ async def _resync_after_outage(a: Instance, own: OwnRedis, session: str, chat: s
     async with connect(customer_url(a.url, chat, session), name="customer@A") as customer:
         await customer.next_frame("system.subscribed")
         own.stop()
-        await asyncio.to_thread(_wait_ready, a.url, 503)
+        await asyncio.to_thread(wait_ready, a.url, 503)
         own.start()
         code = await customer.wait_closed(within=30)
         assert code == 1013, code
-        await asyncio.to_thread(_wait_ready, a.url, 200)
+        await asyncio.to_thread(wait_ready, a.url, 200)
     async with connect(customer_url(a.url, chat, session, after_seq=0)) as again:
         await again.next_frame("system.subscribed")
+
+
+def _seq_is(seq: int) -> Callable[[Frame], bool]:
+    return lambda frame: bool(frame["data"]["seq"] == seq)

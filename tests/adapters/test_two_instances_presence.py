@@ -19,10 +19,13 @@ from pathlib import Path
 
 import httpx
 import psycopg
-from helpers import go_online, register_admin, register_agent
-from postgres_fixtures import scratch_database, url_for
-from test_two_instances import REDIS_URL, Instance, _require_redis, serving
-from ws_client import agent_url, connect, me, rest, run
+
+from support.postgres import scratch_database, url_for
+from support.redis_server import REDIS_URL, require_redis
+from support.rest import first_admin, go_online, hire
+from support.rest_async import me, rest
+from support.serve_process import Instance, scale_out_instance
+from support.ws import agent_url, connect, run
 
 GRACE_SECONDS = 2
 TIMEOUT_SECONDS = 2
@@ -55,7 +58,7 @@ async def presence_of(url: str, token: str) -> str:
 
 
 def with_two_instances(scenario: Callable[[str, Path, ExitStack], Awaitable[None]]) -> None:
-    _require_redis(REDIS_URL)
+    require_redis(REDIS_URL)
     with (
         scratch_database() as name,
         tempfile.TemporaryDirectory(prefix="chatcore-presence-") as scratch,
@@ -66,7 +69,7 @@ def with_two_instances(scenario: Callable[[str, Path, ExitStack], Awaitable[None
 
 def start(database: str, scratch: Path, stack: ExitStack, name: str, namespace: str) -> Instance:
     return stack.enter_context(
-        serving(database, REDIS_URL, namespace, scratch, name, env_extra=FAST)
+        scale_out_instance(database, REDIS_URL, namespace, scratch, name, env_extra=FAST)
     )
 
 
@@ -76,10 +79,10 @@ def test_a_crash_takes_only_the_connections_it_held() -> None:
         a = start(database, scratch, stack, "a", namespace)
         b = start(database, scratch, stack, "b", namespace)
         with httpx.Client(base_url=b.url, timeout=30) as http:
-            both = register_admin(http)  # connected through A and B
-            only_a = register_agent(http, both.token)  # connected through A only
+            both = first_admin(http)  # connected through A and B
+            only_a = hire(http, both)  # connected through A only
             for account in (both, only_a):
-                go_online(http, account.token)
+                go_online(http, account)
         async with (
             connect(agent_url(a.url, both.token), name="both@A"),
             connect(agent_url(b.url, both.token), name="both@B") as both_on_b,
@@ -108,8 +111,8 @@ def test_restarting_one_instance_leaves_the_others_agents_alone() -> None:
         namespace = f"test{uuid.uuid4().hex[:12]}"
         a = start(database, scratch, stack, "a", namespace)
         with httpx.Client(base_url=a.url, timeout=30) as http:
-            admin = register_admin(http)
-            go_online(http, admin.token)
+            admin = first_admin(http)
+            go_online(http, admin)
         async with connect(agent_url(a.url, admin.token), name="admin@A"):
             await until(lambda: counted(database, admin.id) == 1, "counted on A")
             # B starts, stops cleanly, and starts again (a new instance): twice it goes
@@ -134,8 +137,8 @@ def test_an_instance_given_up_for_dead_has_its_sockets_reconnect() -> None:
         a = start(database, scratch, stack, "a", namespace)
         start(database, scratch, stack, "b", namespace)
         with httpx.Client(base_url=a.url, timeout=30) as http:
-            admin = register_admin(http)
-            go_online(http, admin.token)
+            admin = first_admin(http)
+            go_online(http, admin)
         async with connect(agent_url(a.url, admin.token), name="admin@A") as on_a:
             await until(lambda: counted(database, admin.id) == 1, "counted on A")
             a.process.send_signal(signal.SIGSTOP)

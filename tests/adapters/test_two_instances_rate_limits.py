@@ -16,14 +16,14 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
-from helpers import PASSWORD, expect, register_admin
-from postgres_fixtures import scratch_database, url_for
-from test_redis_bus import OwnRedis, wait_until
-from test_two_instances import REDIS_URL, Instance, _require_redis, serving
 
 from adapters.ratelimit import Limit, Limits, RedisRateLimiter
 from adapters.ratelimit.policy import CONVERSATION_STARTS, LOGIN_FAILURES_PER_EMAIL
-from servers import LiveServer
+from support.postgres import scratch_database, url_for
+from support.redis_server import REDIS_URL, OwnRedis, require_redis, wait_until
+from support.rest import PASSWORD, expect, first_admin
+from support.serve_process import Instance, scale_out_instance
+from support.servers import LiveServer
 
 START = "/api/v1/customer/conversations/start"
 LOGIN = "/api/v1/agent/auth/login"
@@ -32,7 +32,7 @@ ON = {"CHATCORE_RATE_LIMITS": "on"}
 
 @contextmanager
 def two_limited_instances() -> Iterator[tuple[Instance, Instance]]:
-    _require_redis(REDIS_URL)
+    require_redis(REDIS_URL)
     namespace = f"test{uuid.uuid4().hex[:12]}"
     with (
         scratch_database() as name,
@@ -41,10 +41,10 @@ def two_limited_instances() -> Iterator[tuple[Instance, Instance]]:
     ):
         database = url_for(name)
         a = stack.enter_context(
-            serving(database, REDIS_URL, namespace, Path(scratch), "a", env_extra=ON)
+            scale_out_instance(database, REDIS_URL, namespace, Path(scratch), "a", env_extra=ON)
         )
         b = stack.enter_context(
-            serving(database, REDIS_URL, namespace, Path(scratch), "b", env_extra=ON)
+            scale_out_instance(database, REDIS_URL, namespace, Path(scratch), "b", env_extra=ON)
         )
         yield a, b
 
@@ -61,7 +61,7 @@ def test_starts_and_failed_logins_are_counted_across_instances() -> None:
         httpx.Client(base_url=a.url, timeout=30) as on_a,
         httpx.Client(base_url=b.url, timeout=30) as on_b,
     ):
-        admin = register_admin(on_a)
+        admin = first_admin(on_a)
         # Half the allowance on each: together, all of it.
         starts = CONVERSATION_STARTS.count
         for n in range(starts):

@@ -12,7 +12,7 @@ import pytest
 
 from adapters.web import widget_bundle
 from adapters.web.widget_bundle import BundleError, assemble
-from servers import LiveServer
+from support.servers import LiveServer
 
 WIDGET = widget_bundle.STATIC / "widget"
 

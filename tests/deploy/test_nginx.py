@@ -7,11 +7,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from helpers import customer_headers, go_online, register_admin, start_conversation
-from nginx_proxy import Nginx, nginx_in_front_of
-from ws_client import agent_url, connect, customer_url, escalate, rest, run
 
-from servers import LiveServer
+from support.nginx import Nginx, nginx_in_front_of
+from support.rest import Chat, customer_headers, first_admin, go_online, start_conversation
+from support.rest_async import escalate, rest
+from support.servers import LiveServer
+from support.ws import agent_url, connect, customer_url, run
 
 
 @pytest.fixture
@@ -41,8 +42,8 @@ def test_the_api_answers_through_nginx_with_chatcores_own_errors(proxy: Nginx) -
 
 def test_sockets_upgrade_through_nginx_and_events_flow_both_ways(proxy: Nginx) -> None:
     with httpx.Client(base_url=proxy.url, timeout=10) as client:
-        admin = register_admin(client)
-        go_online(client, admin.token)
+        admin = first_admin(client)
+        go_online(client, admin)
         session, conversation = start_conversation(client)
     conversation_id = conversation["id"]
 
@@ -55,7 +56,7 @@ def test_sockets_upgrade_through_nginx_and_events_flow_both_ways(proxy: Nginx) -
             await agent.next_frame("system.connected")
             await customer.next_frame("system.connected")
             async with rest(proxy.url) as http:
-                await escalate(http, session, conversation_id)
+                await escalate(http, Chat(session, conversation_id))
             await customer.next_frame("agent.assigned", conversation_id=conversation_id)
             await agent.next_frame("agent.assigned", conversation_id=conversation_id)
             assert (await customer.ping())["type"] == "system.pong"
@@ -65,7 +66,7 @@ def test_sockets_upgrade_through_nginx_and_events_flow_both_ways(proxy: Nginx) -
 
 def test_the_access_log_names_the_socket_path_but_no_secret(proxy: Nginx) -> None:
     with httpx.Client(base_url=proxy.url, timeout=10) as client:
-        admin = register_admin(client)
+        admin = first_admin(client)
         session, conversation = start_conversation(client)
 
     async def scenario() -> None:

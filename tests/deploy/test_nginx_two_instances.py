@@ -12,10 +12,13 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 
 import httpx
-from helpers import go_online, register_admin, start_conversation
-from nginx_proxy import nginx_in_front_of
-from test_two_instances import REDIS_URL, Instance, _require_redis, _wait_ready, two_instances
-from ws_client import WsClient, agent_url, connect, customer_says, customer_url, escalate, rest, run
+
+from support.nginx import nginx_in_front_of
+from support.redis_server import REDIS_URL, require_redis
+from support.rest import Chat, first_admin, go_online, start_conversation
+from support.rest_async import escalate, rest, say
+from support.serve_process import Instance, two_instances, wait_ready
+from support.ws import WsClient, agent_url, connect, customer_url, run
 
 ACCEPTED = "/api/v1/realtime/ws"
 TRIES = 6  # round-robin over two: the second try already lands on the other one
@@ -26,16 +29,16 @@ def sockets_on(instance: Instance) -> int:
 
 
 def test_customer_and_agent_on_different_instances_through_nginx(tmp_path: Path) -> None:
-    _require_redis(REDIS_URL)
+    require_redis(REDIS_URL)
     with two_instances() as (a, b):
-        _wait_ready(a.url, 200)
-        _wait_ready(b.url, 200)
+        wait_ready(a.url, 200)
+        wait_ready(b.url, 200)
         scratch = tmp_path / "nginx"
         scratch.mkdir()
         with nginx_in_front_of([a.url, b.url], scratch) as proxy:
             with httpx.Client(base_url=proxy.url, timeout=30) as http:
-                admin = register_admin(http)
-                go_online(http, admin.token)
+                admin = first_admin(http)
+                go_online(http, admin)
                 session, conversation = start_conversation(http)
             run(_across(proxy.url, (a, b), admin.token, session, conversation["id"]), within=90)
 
@@ -50,10 +53,10 @@ async def _across(
         agent_on = [sockets_on(i) - n for i, n in zip(instances, before, strict=True)].index(1)
         customer = await _customer_elsewhere(stack, proxy, instances, agent_on, session, chat)
         async with rest(proxy) as http:
-            await escalate(http, session, chat)
+            await escalate(http, Chat(session, chat))
             for client in (customer, agent):
                 await client.next_frame("agent.assigned", conversation_id=chat)
-            said = await customer_says(http, session, chat, "where is my order?")
+            said = await say(http, Chat(session, chat), "where is my order?")
         seq = said["message"]["seq"]
         heard = await agent.next_frame(
             "message.created", conversation_id=chat, where=lambda f: f["data"]["seq"] == seq

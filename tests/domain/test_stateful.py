@@ -14,12 +14,10 @@ from datetime import timedelta
 from typing import TypeVar
 
 import pytest
-from chat_model import AgentModel, ChatModel, is_free, loads
 from fakes import SAMPLE_FAQS, make_context
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-from people import escalate, first_admin, hire, say, start_chat
 
 from chatcore.agents import Role
 from chatcore.conversation import Status
@@ -43,6 +41,8 @@ from chatcore.events import (
 from chatcore.messages import SenderType
 from chatcore.presence import PresenceStatus
 from chatcore.usecases import accounts, admin, customer, inbox, presence
+from support.chat_model import AgentModel, ChatModel, is_free, loads
+from support.usecase_people import escalate, first_admin, hire, say, start_chat
 
 CAPACITY = 2
 GRACE = 60

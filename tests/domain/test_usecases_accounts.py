@@ -6,13 +6,13 @@ from datetime import timedelta
 
 import pytest
 from fakes import make_context
-from people import PASSWORD, email_of, first_admin, hire, log_in
 
 from chatcore.agents import Role
 from chatcore.errors import AdminOnly, EmailTaken, InvalidInput, Unauthorized
 from chatcore.events import AgentAccessRevoked, AgentPresenceChanged
 from chatcore.presence import PresenceStatus
 from chatcore.usecases import accounts
+from support.usecase_people import PASSWORD, email_of, first_admin, hire, log_in
 
 
 def test_the_first_agent_needs_no_token_and_becomes_admin() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from fakes import Fakes, make_context
-from people import Chat, escalate, first_admin, hire, log_in, on_duty, start_chat
 
 from chatcore.agents import Role
 from chatcore.conversation import Status
@@ -14,6 +13,16 @@ from chatcore.messages import SenderType
 from chatcore.presence import PresenceStatus
 from chatcore.usecases import accounts, admin
 from chatcore.usecases.admin import handed_back_text
+from support.usecase_people import (
+    Chat,
+    escalate,
+    first_admin,
+    go_online,
+    hire,
+    log_in,
+    set_presence,
+    start_chat,
+)
 
 
 def bodies(fakes: Fakes, chat: Chat) -> list[str]:
@@ -42,11 +51,11 @@ def test_deactivation_locks_the_agent_out() -> None:
 def test_open_chats_go_to_another_free_agent_with_one_joined_message() -> None:
     ctx, fakes = make_context()
     ada = first_admin(ctx)
-    bob = on_duty(ctx, hire(ctx, ada, "Bob"))
+    bob = go_online(ctx, hire(ctx, ada, "Bob"))
     chats = [start_chat(ctx), start_chat(ctx)]
     for chat in chats:
         assert escalate(ctx, chat) == bob.id  # Ada is offline
-    cat = on_duty(ctx, hire(ctx, ada, "Cat"))
+    cat = go_online(ctx, hire(ctx, ada, "Cat"))
     fakes.publisher.clear()
     admin.deactivate_agent(ctx, ada.actor, bob.id)
     for chat in chats:
@@ -66,7 +75,7 @@ def test_open_chats_go_to_another_free_agent_with_one_joined_message() -> None:
 def test_with_nobody_free_the_chats_go_back_to_the_bot() -> None:
     ctx, fakes = make_context()
     ada = first_admin(ctx)
-    bob = on_duty(ctx, hire(ctx, ada, "Bob"))
+    bob = go_online(ctx, hire(ctx, ada, "Bob"))
     chat = start_chat(ctx)
     escalate(ctx, chat)
     fakes.publisher.clear()
@@ -82,21 +91,21 @@ def test_with_nobody_free_the_chats_go_back_to_the_bot() -> None:
     [update] = [e for e in batch if isinstance(e, ConversationUpdated)]
     assert (update.status_changed, update.previous_agent_id) == (True, bob.id)
     # The customer may ask for a person again.
-    on_duty(ctx, ada)
+    go_online(ctx, ada)
     assert escalate(ctx, chat) == ada.id
 
 
 def test_handover_respects_capacity_one_chat_at_a_time() -> None:
     ctx, fakes = make_context(capacity=1)
     ada = first_admin(ctx)
-    bob = on_duty(ctx, hire(ctx, ada, "Bob"))
-    cat = on_duty(ctx, hire(ctx, ada, "Cat"))
+    bob = go_online(ctx, hire(ctx, ada, "Bob"))
+    cat = go_online(ctx, hire(ctx, ada, "Cat"))
     first, second = start_chat(ctx), start_chat(ctx)
     assert {escalate(ctx, first), escalate(ctx, second)} == {bob.id, cat.id}
     held_by_bob = fakes.tables.conversations[first.conversation_id].assigned_agent_id == bob.id
     bob_holds = first if held_by_bob else second
-    on_duty(ctx, cat, PresenceStatus.OFFLINE)  # full anyway; offline makes sure
-    dan = on_duty(ctx, hire(ctx, ada, "Dan"))
+    set_presence(ctx, cat, PresenceStatus.OFFLINE)  # full anyway; offline makes sure
+    dan = go_online(ctx, hire(ctx, ada, "Dan"))
     admin.deactivate_agent(ctx, ada.actor, bob.id)
     assert fakes.tables.conversations[bob_holds.conversation_id].assigned_agent_id == dan.id
     assert fakes.tables.loads() == {cat.id: 1, dan.id: 1}
@@ -105,11 +114,11 @@ def test_handover_respects_capacity_one_chat_at_a_time() -> None:
 def test_two_chats_one_free_seat_one_handed_over_one_given_back() -> None:
     ctx, fakes = make_context(capacity=2)
     ada = first_admin(ctx)
-    bob = on_duty(ctx, hire(ctx, ada, "Bob"))
+    bob = go_online(ctx, hire(ctx, ada, "Bob"))
     chats = [start_chat(ctx), start_chat(ctx)]
     for chat in chats:
         escalate(ctx, chat)
-    cat = on_duty(ctx, hire(ctx, ada, "Cat"))
+    cat = go_online(ctx, hire(ctx, ada, "Cat"))
     escalate(ctx, start_chat(ctx))  # Cat: one of two seats taken
     admin.deactivate_agent(ctx, ada.actor, bob.id)
     after = [fakes.tables.conversations[c.conversation_id] for c in chats]

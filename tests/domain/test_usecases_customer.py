@@ -6,7 +6,6 @@ import re
 
 import pytest
 from fakes import SAMPLE_FAQS, Fakes, make_context
-from people import escalate, first_admin, hire, on_duty, say, start_chat
 
 from chatcore.bot import FALLBACK, GREETING, display_order
 from chatcore.conversation import Status
@@ -22,6 +21,15 @@ from chatcore.events import AgentAssigned, ConversationUpdated, MessageCreated
 from chatcore.messages import SenderType
 from chatcore.presence import PresenceStatus
 from chatcore.usecases import customer
+from support.usecase_people import (
+    escalate,
+    first_admin,
+    go_online,
+    hire,
+    say,
+    set_presence,
+    start_chat,
+)
 
 RESET = SAMPLE_FAQS[0]
 
@@ -158,7 +166,7 @@ def test_a_quick_reply_needs_a_known_slug_and_the_bot() -> None:
         customer.quick_reply(ctx, "no-such-id", "no-such", session_id=chat.session_id)
     with pytest.raises(NotYourConversation):
         customer.quick_reply(ctx, chat.conversation_id, RESET.slug, session_id=stranger.session_id)
-    on_duty(ctx, first_admin(ctx))
+    go_online(ctx, first_admin(ctx))
     escalate(ctx, chat)
     with pytest.raises(NotWithBot):
         customer.quick_reply(ctx, chat.conversation_id, RESET.slug, session_id=chat.session_id)
@@ -168,7 +176,7 @@ def test_a_quick_reply_needs_a_known_slug_and_the_bot() -> None:
 def test_escalation_without_an_online_agent_is_refused() -> None:
     ctx, fakes = make_context()
     admin = first_admin(ctx)
-    on_duty(ctx, hire(ctx, admin, "Bob"), PresenceStatus.AWAY)
+    set_presence(ctx, hire(ctx, admin, "Bob"), PresenceStatus.AWAY)
     chat = start_chat(ctx)
     published = len(fakes.publisher.batches)
     with pytest.raises(NoAgentAvailable):
@@ -180,7 +188,7 @@ def test_escalation_without_an_online_agent_is_refused() -> None:
 
 def test_escalation_assigns_once_with_one_joined_message() -> None:
     ctx, fakes = make_context()
-    alice = on_duty(ctx, first_admin(ctx, "Alice"))
+    alice = go_online(ctx, first_admin(ctx, "Alice"))
     chat = start_chat(ctx)
     fakes.publisher.clear()
     assert escalate(ctx, chat) == alice.id
@@ -202,7 +210,7 @@ def test_escalation_assigns_once_with_one_joined_message() -> None:
 
 def test_a_customer_keeps_writing_to_an_agent_without_bot_replies() -> None:
     ctx, fakes = make_context()
-    alice = on_duty(ctx, first_admin(ctx, "Alice"))
+    alice = go_online(ctx, first_admin(ctx, "Alice"))
     chat = start_chat(ctx)
     escalate(ctx, chat)
     posted = say(ctx, chat, "How do I reset my password?")
@@ -214,8 +222,8 @@ def test_a_customer_keeps_writing_to_an_agent_without_bot_replies() -> None:
 
 def test_capacity_and_fairness_spread_the_chats() -> None:
     ctx, _ = make_context(capacity=1)
-    ada = on_duty(ctx, first_admin(ctx))
-    bob = on_duty(ctx, hire(ctx, ada, "Bob"))
+    ada = go_online(ctx, first_admin(ctx))
+    bob = go_online(ctx, hire(ctx, ada, "Bob"))
     holders = {escalate(ctx, start_chat(ctx)), escalate(ctx, start_chat(ctx))}
     assert holders == {ada.id, bob.id}
     with pytest.raises(NoAgentAvailable):

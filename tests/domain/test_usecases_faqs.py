@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 from fakes import SAMPLE_FAQS, make_context
-from people import first_admin, hire, say, start_chat
 
 from chatcore.bot import FaqEntry, display_order
 from chatcore.errors import AdminOnly, FaqNotFound, InvalidInput, SlugTaken
 from chatcore.usecases import admin, customer
+from support.usecase_people import first_admin, hire, say, start_chat
 
 
 def test_an_admin_adds_a_question_last_and_the_bot_uses_it() -> None:

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 from fakes import SAMPLE_FAQS, make_context
-from people import Chat, Staff, escalate, first_admin, hire, on_duty, say, start_chat
 
 from chatcore.conversation import Status
 from chatcore.errors import (
@@ -19,12 +18,22 @@ from chatcore.errors import (
 from chatcore.events import ChatClosed, ConversationUpdated, MessageCreated
 from chatcore.messages import SenderType
 from chatcore.usecases import Context, Posted, admin, customer, inbox
+from support.usecase_people import (
+    Chat,
+    Staff,
+    escalate,
+    first_admin,
+    go_online,
+    hire,
+    say,
+    start_chat,
+)
 
 
 def team(ctx: Context) -> tuple[Staff, Staff, Staff]:
     """An admin (Ada) and two agents (Bob, Cat); only Bob is online."""
     ada = first_admin(ctx)
-    bob = on_duty(ctx, hire(ctx, ada, "Bob"))
+    bob = go_online(ctx, hire(ctx, ada, "Bob"))
     cat = hire(ctx, ada, "Cat")
     return ada, bob, cat
 

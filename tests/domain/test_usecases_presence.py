@@ -6,12 +6,12 @@ from datetime import timedelta
 
 import pytest
 from fakes import Fakes, make_context
-from people import Staff, escalate, first_admin, on_duty, start_chat
 
 from chatcore.errors import AgentNotFound, NoAgentAvailable
 from chatcore.events import AgentPresenceChanged
 from chatcore.presence import PresenceStatus
 from chatcore.usecases import Context, presence
+from support.usecase_people import Staff, escalate, first_admin, go_online, set_presence, start_chat
 
 GRACE = 60
 
@@ -23,7 +23,7 @@ THERE = "instance-there"  # another, sharing the storage
 def online_admin() -> tuple[Context, Fakes, Staff]:
     ctx, fakes = make_context(grace_seconds=GRACE)
     presence.instance_alive(ctx, HERE)
-    ada = on_duty(ctx, first_admin(ctx))
+    ada = go_online(ctx, first_admin(ctx))
     fakes.publisher.clear()
     return ctx, fakes, ada
 
@@ -75,7 +75,7 @@ def test_an_agent_that_never_connected_keeps_what_it_set() -> None:
 
 def test_a_lapse_of_an_agent_that_chose_offline_is_silent() -> None:
     ctx, fakes, ada = online_admin()
-    on_duty(ctx, ada, PresenceStatus.OFFLINE)
+    set_presence(ctx, ada, PresenceStatus.OFFLINE)
     presence.agent_connected(ctx, ada.id, instance_id=HERE)
     presence.agent_disconnected(ctx, ada.id, instance_id=HERE)
     fakes.publisher.clear()

@@ -9,11 +9,11 @@ from dataclasses import replace
 
 import pytest
 from fakes import CommitFailed, IntegrityError, make_context
-from people import escalate, first_admin, on_duty, say, start_chat
 
 from chatcore.conversation import Status
 from chatcore.errors import NoAgentAvailable, NotYourConversation
 from chatcore.usecases import customer, transaction
+from support.usecase_people import escalate, first_admin, go_online, say, start_chat
 
 
 def test_a_failed_commit_stores_and_publishes_nothing() -> None:
@@ -31,7 +31,7 @@ def test_a_failed_commit_stores_and_publishes_nothing() -> None:
 
 def test_a_failed_escalation_commit_leaves_the_agent_unassigned() -> None:
     ctx, fakes = make_context()
-    ada = on_duty(ctx, first_admin(ctx))
+    ada = go_online(ctx, first_admin(ctx))
     chat = start_chat(ctx)
     published = len(fakes.publisher.batches)
     fakes.db.fail_next_commit = True

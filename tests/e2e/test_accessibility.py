@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from browser_people import ADMIN_NAME, WAIT_MS, Agent, Customer
 from playwright.sync_api import Browser, Page, expect
 
-from servers import LiveServer
+from support.browser_people import ADMIN_NAME, WAIT_MS, Agent, Customer
+from support.servers import LiveServer
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 

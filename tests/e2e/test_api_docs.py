@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from browser_people import WAIT_MS
 from playwright.sync_api import Browser, expect
 
-from servers import LiveServer
+from support.browser_people import WAIT_MS
+from support.servers import LiveServer
 
 
 def test_the_api_page_shows_the_operations_with_nothing_blocked(

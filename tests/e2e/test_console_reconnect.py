@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import httpx
-from browser_people import ADMIN_NAME, WAIT_MS, Agent
 from playwright.sync_api import Browser, expect
 
-from servers import LiveServer
+from support.browser_people import ADMIN_NAME, WAIT_MS, Agent
+from support.servers import LiveServer
 
 
 def test_messages_sent_while_the_console_was_offline_show_once_it_is_back(

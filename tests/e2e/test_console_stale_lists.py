@@ -8,10 +8,10 @@ answer is held back on purpose until the second has been drawn.
 
 from __future__ import annotations
 
-from browser_people import WAIT_MS, Agent
 from playwright.sync_api import Browser, Response, Route, expect
 
-from servers import LiveServer
+from support.browser_people import WAIT_MS, Agent
+from support.servers import LiveServer
 
 FAQS = "**/api/v1/admin/faqs"
 

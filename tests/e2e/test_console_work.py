@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import httpx
-from browser_people import WAIT_MS, Agent, Customer
 from playwright.sync_api import Browser, expect
 
-from servers import LiveServer
+from support.browser_people import WAIT_MS, Agent, Customer
+from support.servers import LiveServer
 
 
 def test_unread_badges_and_the_tab_title_count_customer_messages(

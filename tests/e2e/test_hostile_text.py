@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from browser_people import WAIT_MS, Agent, Customer
 from playwright.sync_api import Browser, expect
 
-from servers import LiveServer
+from support.browser_people import WAIT_MS, Agent, Customer
+from support.servers import LiveServer
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 ALSO_HOSTILE = "<script>alert(2)</script><b>bold?</b>"

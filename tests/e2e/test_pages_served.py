@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser
 
-from servers import LiveServer
+from support.servers import LiveServer
 
 PAGES = {"/": "'none'", "/console": "'none'", "/demo": "'self'", "/api-docs": "'none'"}
 

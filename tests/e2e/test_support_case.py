@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from browser_people import ADMIN_NAME, WAIT_MS, Agent, Customer
 from playwright.sync_api import Browser, expect
 
-from servers import LiveServer
+from support.browser_people import ADMIN_NAME, WAIT_MS, Agent, Customer
+from support.servers import LiveServer
 
 
 def test_quick_reply_to_close_with_everything_live(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from browser_people import WAIT_MS, Customer
 from playwright.sync_api import Browser, expect
 
-from servers import LiveServer
+from support.browser_people import WAIT_MS, Customer
+from support.servers import LiveServer
 
 
 def test_a_reload_mid_chat_brings_every_message_back_once(

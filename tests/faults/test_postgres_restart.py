@@ -1,6 +1,6 @@
 """Fault: PostgreSQL stops under a running server, then comes back.
 
-The cluster is this test's own (fault_kit.PrivatePostgres: initdb into a temporary
+The cluster is this test's own (support/faults.py, PrivatePostgres: initdb into a temporary
 directory, a free port, trust auth), so stopping it disturbs no other test; the
 shared server on 5432 is never touched. ``chatcore serve`` runs against it with a
 customer socket open. Then ``pg_ctl stop -m immediate`` (a crash, as far as
@@ -38,22 +38,22 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from fault_kit import (
-    Chat,
+
+from support.faults import (
+    HeldChat,
     Ledger,
-    PrivatePostgres,
     assert_unavailable,
     check_history,
     history,
     post_recorded,
-    private_postgres,
     retry_all,
     setup_chats,
     speakers_of,
 )
-from helpers import PASSWORD, bearer, customer_headers
-from test_two_instances import Instance, serving
-from ws_client import agent_url, connect, customer_url, refused, run
+from support.private_postgres import PrivatePostgres, private_postgres
+from support.rest import PASSWORD, bearer, customer_headers
+from support.serve_process import Instance, scale_out_instance
+from support.ws import agent_url, connect, customer_url, refused, run
 
 # The first answers after the server went away may wait for a connection as long as the
 # pool lets them (5 s, adapters/postgres/connections.py); once a dead connection has been
@@ -85,7 +85,7 @@ def test_chatcore_answers_503_while_postgres_is_down_and_recovers_without_restar
 ) -> None:
     with (
         _cluster() as cluster,
-        serving(
+        scale_out_instance(
             cluster.url,
             "",
             f"pg{uuid.uuid4().hex[:8]}",
@@ -103,7 +103,7 @@ def test_chatcore_answers_503_while_postgres_is_down_and_recovers_without_restar
 
 
 async def _outage(
-    server: Instance, cluster: PrivatePostgres, chat: Chat, email: str
+    server: Instance, cluster: PrivatePostgres, chat: HeldChat, email: str
 ) -> dict[str, Any]:
     report: dict[str, Any] = {}
     ledger = Ledger()
@@ -203,7 +203,7 @@ async def _outage(
 
 
 def _requests(
-    http: httpx.AsyncClient, chat: Chat, email: str
+    http: httpx.AsyncClient, chat: HeldChat, email: str
 ) -> dict[str, Callable[[], Awaitable[httpx.Response]]]:
     customer = customer_headers(chat.session)
     agent = bearer(chat.token)
@@ -223,7 +223,7 @@ def _requests(
     }
 
 
-async def _presence(http: httpx.AsyncClient, chat: Chat) -> str:
+async def _presence(http: httpx.AsyncClient, chat: HeldChat) -> str:
     me = await http.get("/api/v1/agent/me", headers=bearer(chat.token))
     assert me.status_code == 200, me.text
     return str(me.json()["presence"])

@@ -32,16 +32,17 @@ import time
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import httpx
-from bus_contract import message, new_id
-from fault_kit import Chat, Ledger, check_history, history, setup_chats, speakers_of, talk
-from test_redis_bus import OwnRedis, RedisDriver, payload_of, wait_until
-from test_two_instances import Instance, _wait_ready, two_instances
-from ws_client import WsClient, agent_url, connect, customer_url, run
 
 from adapters.redis_bus import RedisEventBus
+from support.contracts.bus import message, new_id
+from support.faults import HeldChat, Ledger, check_history, history, setup_chats, speakers_of, talk
+from support.redis_server import OwnRedis, RedisDriver, payload_of, wait_until
+from support.serve_process import Instance, two_instances, wait_ready
+from support.ws import WsClient, agent_url, connect, customer_url, run
 
 CHATS = 2
 BEFORE, DURING, AFTER = 20, 30, 20  # acknowledged messages in each phase, at least
@@ -56,8 +57,8 @@ def test_redis_restart_loses_nothing_and_every_socket_resyncs() -> None:
     own.start()
     try:
         with two_instances(own.url) as (a, b):
-            _wait_ready(a.url, 200)
-            _wait_ready(b.url, 200)
+            wait_ready(a.url, 200)
+            wait_ready(b.url, 200)
             _, chats = setup_chats(a.url, CHATS)
             try:
                 report = run(_outage(a, b, own, chats), within=150)
@@ -117,7 +118,7 @@ def test_events_dropped_after_a_listener_came_back_make_it_resync_again() -> Non
 class Watcher:
     """One side of one chat over a socket: every connection it made, in order."""
 
-    def __init__(self, name: str, chat: Chat, url: Callable[[int], str]) -> None:
+    def __init__(self, name: str, chat: HeldChat, url: Callable[[int], str]) -> None:
         self.name = name
         self.chat = chat
         self.url = url  # after_seq -> the socket's URL
@@ -195,14 +196,14 @@ class Scene:
     a: Instance
     b: Instance
     own: OwnRedis
-    chats: list[Chat]
+    chats: list[HeldChat]
     watchers: list[Watcher]
     ledger: Ledger
     stop_traffic: asyncio.Event
     report: dict[str, Any]
 
 
-async def _outage(a: Instance, b: Instance, own: OwnRedis, chats: list[Chat]) -> dict[str, Any]:
+async def _outage(a: Instance, b: Instance, own: OwnRedis, chats: list[HeldChat]) -> dict[str, Any]:
     watchers = [
         w
         for chat in chats
@@ -331,7 +332,7 @@ async def _everything_held(scene: Scene, http: httpx.AsyncClient, *, since: floa
             # may hold a gap that long after the traffic stopped, not longer.
             count = len(stored)
             await _until(
-                lambda w=watcher, n=count: w.last_held() >= n,
+                partial(_holds, watcher, count),
                 f"{watcher.name} to hold all {count} messages",
                 within=10,
                 on_timeout=explain,
@@ -351,11 +352,11 @@ def _log(instance: Instance) -> str:
     return "\n".join(line for line in lines if " HTTP/1.1" not in line)[-8000:]
 
 
-def _customer_at(instance: Instance, chat: Chat) -> Callable[[int], str]:
+def _customer_at(instance: Instance, chat: HeldChat) -> Callable[[int], str]:
     return lambda after: customer_url(instance.url, chat.id, chat.session, after_seq=after)
 
 
-def _agent_at(instance: Instance, chat: Chat) -> Callable[[int], str]:
+def _agent_at(instance: Instance, chat: HeldChat) -> Callable[[int], str]:
     return lambda after: agent_url(
         instance.url, chat.token, conversation_id=chat.id, after_seq=after
     )
@@ -403,3 +404,7 @@ async def _readyz_becomes(instance: Instance, status: int, within: float = 20) -
         assert time.monotonic() < deadline, f"/readyz stayed {got}, not {status}"
         await asyncio.sleep(0.05)
     return time.monotonic()
+
+
+def _holds(watcher: Watcher, count: int) -> bool:
+    return watcher.last_held() >= count

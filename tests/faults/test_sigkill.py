@@ -14,7 +14,7 @@ in flight cut. A new process on the same storage must then show:
 
 SQLite runs in WAL mode with synchronous=NORMAL: a commit is in the WAL (the OS
 has it) before the 201 leaves, so only a power cut, not a killed process, could
-lose it. PostgreSQL on the shared test server (tests/adapters/postgres_fixtures.py).
+lose it. PostgreSQL on the shared test server (tests/support/postgres.py).
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-from fault_kit import (
-    Chat,
+
+from support.faults import (
+    HeldChat,
     Ledger,
     check_history,
     history,
@@ -37,9 +38,9 @@ from fault_kit import (
     speakers_of,
     talk,
 )
-from postgres_fixtures import scratch_database, url_for
-from test_two_instances import Instance, serving
-from ws_client import run
+from support.postgres import scratch_database, url_for
+from support.serve_process import Instance, scale_out_instance
+from support.ws import run
 
 CHATS = 4  # eight clients: a customer and the agent in each
 KILL_AFTER = 300  # acknowledged messages
@@ -62,13 +63,13 @@ def _postgres() -> Iterator[str]:
 
 def _kill_and_restart(database: str, scratch: Path) -> None:
     namespace = f"kill{uuid.uuid4().hex[:8]}"
-    with serving(database, "", namespace, scratch, "before") as before:
+    with scale_out_instance(database, "", namespace, scratch, "before") as before:
         _, chats = setup_chats(before.url, CHATS)
         ledger = run(_flood_then_kill(before, chats), within=120)
     assert before.process.returncode == -9, before.process.returncode
     acked, unknown = len(ledger.acked), len(ledger.unknown)
     assert acked >= KILL_AFTER, ledger.statuses
-    with serving(database, "", namespace, scratch, "after") as after:
+    with scale_out_instance(database, "", namespace, scratch, "after") as after:
         outcomes = run(_check_after_restart(after, chats, ledger), within=120)
     print(
         f"\n{database.split('/')[-1]}: {acked} acknowledged before SIGKILL, {unknown} cut off"
@@ -77,7 +78,7 @@ def _kill_and_restart(database: str, scratch: Path) -> None:
     )
 
 
-async def _flood_then_kill(before: Instance, chats: list[Chat]) -> Ledger:
+async def _flood_then_kill(before: Instance, chats: list[HeldChat]) -> Ledger:
     ledger = Ledger()
     stop = asyncio.Event()
 
@@ -95,7 +96,9 @@ async def _flood_then_kill(before: Instance, chats: list[Chat]) -> Ledger:
     return ledger
 
 
-async def _check_after_restart(after: Instance, chats: list[Chat], ledger: Ledger) -> Counter[str]:
+async def _check_after_restart(
+    after: Instance, chats: list[HeldChat], ledger: Ledger
+) -> Counter[str]:
     async with httpx.AsyncClient(base_url=after.url, timeout=30) as http:
         for chat in chats:
             check_history(chat, await history(http, chat), ledger)

@@ -1,6 +1,6 @@
 """Fault: another process holds the SQLite database's lock while chatcore serves.
 
-A server in this process (tests/servers.py) with its busy timeout lowered from 5 s
+A server in this process (support/servers.py) with its busy timeout lowered from 5 s
 to 1 s, so the test is quick; the behaviour is the same at any timeout. Another
 process opens the file with Python's sqlite3, as an operator's script or the
 ``sqlite3`` shell would, and holds a lock until the test lets go.
@@ -31,12 +31,15 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import httpx
 import pytest
-from fault_kit import (
-    Chat,
+
+from adapters.sqlite import connections
+from support.faults import (
+    HeldChat,
     Ledger,
     Speaker,
     assert_unavailable,
@@ -47,11 +50,9 @@ from fault_kit import (
     setup_chats,
     speakers_of,
 )
-from helpers import bearer, customer_headers
-from ws_client import agent_url, connect, customer_url, refused, run
-
-from adapters.sqlite import connections
-from servers import LiveServer
+from support.rest import bearer, customer_headers
+from support.servers import LiveServer
+from support.ws import agent_url, connect, customer_url, refused, run
 
 BUSY_SECONDS = 1.0
 # One busy timeout waiting for the lock inside the process, one waiting for SQLite's.
@@ -94,19 +95,19 @@ def _locked(database: str) -> Iterator[None]:
 @pytest.fixture
 def server(
     make_server: Callable[..., LiveServer], monkeypatch: pytest.MonkeyPatch
-) -> tuple[LiveServer, list[Chat]]:
+) -> tuple[LiveServer, list[HeldChat]]:
     monkeypatch.setattr(connections, "BUSY_TIMEOUT_MS", int(BUSY_SECONDS * 1000))
     live = make_server(rate_limits=False, presence_grace_seconds=GRACE_SECONDS)
     _, chats = setup_chats(live.url, 2)
     return live, chats
 
 
-def test_a_short_hold_is_waited_out(server: tuple[LiveServer, list[Chat]]) -> None:
+def test_a_short_hold_is_waited_out(server: tuple[LiveServer, list[HeldChat]]) -> None:
     live, chats = server
     run(_short_hold(live, chats), within=60)
 
 
-async def _short_hold(live: LiveServer, chats: list[Chat]) -> None:
+async def _short_hold(live: LiveServer, chats: list[HeldChat]) -> None:
     ledger = Ledger()
     speakers = speakers_of(chats)
     async with httpx.AsyncClient(base_url=live.url, timeout=30) as http:
@@ -129,14 +130,14 @@ async def _short_hold(live: LiveServer, chats: list[Chat]) -> None:
 
 
 def test_a_long_hold_is_a_quick_503_and_then_passes(
-    server: tuple[LiveServer, list[Chat]],
+    server: tuple[LiveServer, list[HeldChat]],
 ) -> None:
     live, chats = server
     report = run(_long_hold(live, chats), within=90)
     print(f"\nSQLite write lock held past the busy timeout: {report}")
 
 
-async def _long_hold(live: LiveServer, chats: list[Chat]) -> dict[str, Any]:
+async def _long_hold(live: LiveServer, chats: list[HeldChat]) -> dict[str, Any]:
     ledger = Ledger()
     speakers = speakers_of(chats)
     chat = chats[0]
@@ -150,7 +151,7 @@ async def _long_hold(live: LiveServer, chats: list[Chat]) -> dict[str, Any]:
             # Eight writes at once, twice the worker threads' worth of escalations too.
             timed = await asyncio.gather(
                 *(
-                    _timed(lambda s=s, n=n: post_recorded(http, ledger, s, f"{s.name}-long{n}"))
+                    _timed(partial(post_recorded, http, ledger, s, f"{s.name}-long{n}"))
                     for s in speakers
                     for n in range(2)
                 )
@@ -196,7 +197,7 @@ async def _long_hold(live: LiveServer, chats: list[Chat]) -> dict[str, Any]:
     return report
 
 
-async def _presence(http: httpx.AsyncClient, chat: Chat) -> str:
+async def _presence(http: httpx.AsyncClient, chat: HeldChat) -> str:
     me = await http.get("/api/v1/agent/me", headers=bearer(chat.token))
     assert me.status_code == 200, me.text
     return str(me.json()["presence"])

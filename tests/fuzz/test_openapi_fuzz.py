@@ -34,7 +34,6 @@ import httpx
 import msgspec
 import pytest
 import schemathesis
-from fuzz_world import ADMIN_OPERATIONS, IDENTITY, World, identity, operation_id
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 from schemathesis.checks import (
@@ -52,7 +51,8 @@ from schemathesis.checks import (
 from adapters.http import ENDPOINTS
 from adapters.http.openapi import openapi_document
 from entrypoints.settings import Settings
-from servers import LiveServer, running
+from support.fuzz_world import ADMIN_OPERATIONS, IDENTITY, World, identity, operation_id
+from support.servers import LiveServer, running
 
 OPENAPI = "/api/v1/openapi.json"
 EXAMPLES = int(os.environ.get("CHATCORE_FUZZ_EXAMPLES", "100"))
@@ -174,7 +174,7 @@ class Bearer:
 def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     with ExitStack() as stack:
         if POSTGRES:
-            from postgres_fixtures import scratch_database, url_for
+            from support.postgres import scratch_database, url_for
 
             database = url_for(stack.enter_context(scratch_database()))
             secret: str | None = "fuzz-" * 8  # PostgreSQL keeps no key file beside it

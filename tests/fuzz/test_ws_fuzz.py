@@ -35,15 +35,15 @@ from typing import Any
 
 import httpx
 import pytest
-from helpers import expect, go_online, register_admin, register_agent, start_conversation
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
-from ws_client import agent_url, assert_envelope, customer_url
 
 from entrypoints.settings import Settings
-from servers import LiveServer, running
+from support.rest import expect, first_admin, go_online, hire, start_conversation
+from support.servers import LiveServer, running
+from support.ws import agent_url, assert_envelope, customer_url
 
 MAX_FRAME_BYTES = 64 * 1024
 MAX_SEQ = 2**53 - 1
@@ -127,9 +127,9 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scene]:
     database = Path(tmp_path_factory.mktemp("wsfuzz")) / "chatcore.db"
     settings_ = replace(Settings(), database=str(database), bcrypt_rounds=4, rate_limits=False)
     with running(settings_) as server, httpx.Client(base_url=server.url, timeout=30) as client:
-        admin = register_admin(client)
-        agent = register_agent(client, admin.token)
-        other = register_agent(client, admin.token)
+        admin = first_admin(client)
+        agent = hire(client, admin)
+        other = hire(client, admin)
         owner, automated = start_conversation(client)
         foreign = _escalated(client, owner, holder=other)
         held = _escalated(client, owner, holder=agent, before=other)
@@ -155,7 +155,7 @@ def _escalated(client: httpx.Client, session: str, *, holder: Any, before: Any =
             ),
             200,
         )
-    go_online(client, holder.token)
+    go_online(client, holder)
     _, conversation = start_conversation(client, session_id=session)
     path = f"/api/v1/customer/conversations/{conversation['id']}/escalate"
     answer = expect(client.post(path, headers={"X-Customer-Session-Id": session}), 200)
@@ -370,7 +370,7 @@ def _text(values: st.SearchStrategy[Any]) -> st.SearchStrategy[str]:
 
 def _frames(scene: Scene, role: str) -> st.SearchStrategy[str | bytes]:
     ids = st.sampled_from(scene.ids(role)) | st.uuids().map(str) | st.text(max_size=40)
-    field_values = (
+    field_values: st.SearchStrategy[Any] = (
         ids
         | json_values
         | st.integers(min_value=-(2**70), max_value=2**70)

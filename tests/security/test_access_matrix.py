@@ -25,40 +25,36 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from helpers import (
-    Account,
-    bearer,
-    customer_headers,
-    expect,
-    go_online,
-    login,
-    register_admin,
-    register_agent,
-    start_conversation,
-)
-from http_support import error_of
 from starlette.routing import Route, WebSocketRoute
-from ws_client import (
-    WS_PATH,
-    WsClient,
-    agent_says,
-    agent_url,
-    assert_envelope,
-    connect,
-    customer_says,
-    customer_url,
-    escalate,
-    refused,
-    rest,
-    run,
-    set_presence,
-    start_chat,
-    ws_url,
-)
 
 from chatcore.usecases._base import transaction
 from entrypoints.settings import Settings
-from servers import LiveServer, running
+from support.http_contract import error_of
+from support.rest import (
+    Chat,
+    Staff,
+    bearer,
+    customer_headers,
+    expect,
+    first_admin,
+    go_online,
+    hire,
+    new_token,
+    start_conversation,
+)
+from support.rest_async import agent_says, escalate, rest, say, set_presence, start_chat
+from support.servers import LiveServer, running
+from support.ws import (
+    WS_PATH,
+    WsClient,
+    agent_url,
+    assert_envelope,
+    connect,
+    customer_url,
+    refused,
+    run,
+    ws_url,
+)
 
 SECRET_KEY = "matrix-signing-key-" + "k" * 48  # the server's: some tokens are crafted with it
 OTHER_KEY = "not-the-servers-key-" + "x" * 40
@@ -134,7 +130,7 @@ NOT_CONVERSATION_SCOPED: dict[tuple[str, str], str] = {
 class World:
     server: LiveServer
     slug: str
-    accounts: dict[str, Account]
+    accounts: dict[str, Staff]
     conversations: dict[str, str]  # name -> id
     sessions: dict[str, str]  # name -> customer_session_id
     tokens: dict[str, str]  # extra tokens, dead in one way or another
@@ -195,16 +191,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         heartbeat_seconds=5,
     )
     with running(settings) as server, httpx.Client(base_url=server.url, timeout=30) as client:
-        admin = register_admin(client, email="root@matrix.example", display_name="Rootia Admin")
-        alice = register_agent(
-            client, admin.token, email="alicia@matrix.example", display_name="Alicia Vantablack"
-        )
-        bob = register_agent(
-            client, admin.token, email="boris@matrix.example", display_name="Boris Umbra"
-        )
-        carol = register_agent(
-            client, admin.token, email="carla@matrix.example", display_name="Carla Nocturne"
-        )
+        admin = first_admin(client, email="root@matrix.example", display_name="Rootia Admin")
+        alice = hire(client, admin, email="alicia@matrix.example", display_name="Alicia Vantablack")
+        bob = hire(client, admin, email="boris@matrix.example", display_name="Boris Umbra")
+        carol = hire(client, admin, email="carla@matrix.example", display_name="Carla Nocturne")
         slug = expect(client.get("/api/v1/customer/quick-questions"), 200)["items"][0]["slug"]
 
         def chat(name: str, email: str, words: str) -> tuple[str, str]:
@@ -218,7 +208,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             )
             return session, conversation["id"]
 
-        def escalate_to(holder: Account, session: str, conversation_id: str, words: str) -> None:
+        def escalate_to(holder: Staff, session: str, conversation_id: str, words: str) -> None:
             path = f"/api/v1/customer/conversations/{conversation_id}/escalate"
             assigned = expect(client.post(path, headers=customer_headers(session)), 200)
             assert assigned["assigned_agent"]["id"] == holder.id, assigned
@@ -226,7 +216,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             expect(client.post(path, json={"body": words}, headers=holder.headers), 201)
 
         # Carol (the only one online) takes `former`; she is deactivated further down.
-        go_online(client, carol.token)
+        go_online(client, carol)
         former_session, former = chat("Fiona Formerly", "fiona@customer.example", "fiona-words")
         escalate_to(carol, former_session, former, "carla-private-reply")
         expect(
@@ -234,7 +224,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             200,
         )
         # Alice holds `held` and held `closed`.
-        go_online(client, alice.token)
+        go_online(client, alice)
         held_session, held = chat("Zelda Quartz", "zelda@customer.example", "zelda-private-words")
         escalate_to(alice, held_session, held, "alicia-private-answer")
         closed_session, closed = chat("Kasimir Closed", "kasimir@customer.example", "kasimir-q")
@@ -245,9 +235,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         other_session, other = chat("Otto Else", "otto@customer.example", "otto-words")
 
         # Alice's dead tokens: logged out, killed by her password change, expired.
-        logged_out = login(client, alice.email)
+        logged_out = new_token(client, alice.email)
         expect(client.post("/api/v1/agent/auth/logout", headers=bearer(logged_out)), 204)
-        replaced = login(client, alice.email)
+        replaced = new_token(client, alice.email)
         change = {"current_password": alice.password, "new_password": "a brand new passphrase"}
         expect(client.post("/api/v1/agent/password", json=change, headers=alice.headers), 204)
         expired = _expired_token(server, alice.id)
@@ -695,7 +685,7 @@ def test_subscribe_and_typing_where_an_agent_may_not_see_are_refused_and_stay_si
                 )
             # Life goes on in the held chat; none of it reaches Bob.
             await customer.send({"type": "typing", "is_typing": True})
-            await customer_says(http, session, held, "zelda-second-private-words")
+            await say(http, Chat(session, held), "zelda-second-private-words")
             await agent_says(http, alice.token, held, "alicia-second-private-answer")
             await customer.next_frame(
                 "message.created", where=_body("alicia-second-private-answer")
@@ -727,8 +717,8 @@ def test_an_agent_watching_the_bots_chat_stops_hearing_it_once_another_agent_hol
 
     async def scenario() -> None:
         async with rest(world.url) as http:
-            session, conversation = await start_chat(http, display_name="Wanda Watched")
-            x = conversation["id"]
+            chat = await start_chat(http, display_name="Wanda Watched")
+            session, x = chat.session_id, chat.conversation_id
             async with (
                 connect(agent_url(world.url, alice.token), name="alice") as holder,
                 connect(agent_url(world.url, bob.token, conversation_id=x), name="bob") as watcher,
@@ -739,7 +729,7 @@ def test_an_agent_watching_the_bots_chat_stops_hearing_it_once_another_agent_hol
                 for client in (watcher, boss, customer):
                     await client.next_frame("system.subscribed", conversation_id=x)
                 await set_presence(http, alice.token, "online")
-                await escalate(http, session, x)
+                await escalate(http, Chat(session, x))
                 # Bob hears of the change of status, as every agent does, then is let go.
                 updated = await watcher.next_frame("conversation.updated", conversation_id=x)
                 assert updated["data"]["status"] == "agent"
@@ -752,7 +742,7 @@ def test_an_agent_watching_the_bots_chat_stops_hearing_it_once_another_agent_hol
                 error_of(refused_read, 403, "forbidden")
 
                 await customer.send({"type": "typing", "is_typing": True})
-                await customer_says(http, session, x, "wanda-private-words")
+                await say(http, Chat(session, x), "wanda-private-words")
                 for client in (holder, boss):
                     await client.next_frame("message.created", where=_body("wanda-private-words"))
                 await holder.next_frame("customer.typing", conversation_id=x)
@@ -783,7 +773,7 @@ def test_a_customer_socket_hears_only_its_own_conversation(world: World) -> None
         ):
             await stranger.next_frame("system.subscribed", conversation_id=other)
             await owner.next_frame("system.subscribed", conversation_id=held)
-            await customer_says(http, session, held, "zelda-third-private-words")
+            await say(http, Chat(session, held), "zelda-third-private-words")
             await agent_says(http, alice.token, held, "alicia-third-private-answer")
             await owner.send({"type": "typing", "is_typing": True})
             await owner.next_frame("message.created", where=_body("alicia-third-private-answer"))

@@ -20,39 +20,28 @@ from typing import Any
 
 import httpx
 import jwt
-from helpers import (
-    PASSWORD,
-    bearer,
-    customer_headers,
-    expect,
-    go_online,
-    login,
-    register_admin,
-    register_agent,
-    start_conversation,
-)
-from http_support import error_of
-from ws_client import (
-    FAST,
-    agent_says,
-    agent_url,
-    assert_private,
-    close_chat,
-    connect,
-    customer_says,
-    customer_url,
-    escalate,
-    refused,
-    rest,
-    run,
-)
 
 import adapters.system
 from adapters.system import SECRET_BYTES, RandomIds
 from chatcore.usecases import _base
 from chatcore.usecases._base import transaction
 from entrypoints.settings import Settings
-from servers import LiveServer, running
+from support.http_contract import error_of
+from support.rest import (
+    PASSWORD,
+    Chat,
+    bearer,
+    customer_headers,
+    expect,
+    first_admin,
+    go_online,
+    hire,
+    new_token,
+    start_conversation,
+)
+from support.rest_async import agent_says, close_chat, escalate, rest, say
+from support.servers import LiveServer, running
+from support.ws import FAST, agent_url, assert_private, connect, customer_url, refused, run
 
 SRC = Path(__file__).parents[2] / "src"
 URL_SAFE_256_BITS = re.compile(r"^[A-Za-z0-9_-]{43}$")  # 32 bytes, base64url, unpadded
@@ -189,9 +178,9 @@ def test_session_ids_are_compared_with_hmac_compare_digest_and_nothing_else() ->
 def test_a_refused_password_change_kills_no_token(make_server: Callable[..., LiveServer]) -> None:
     server = make_server(**FAST)
     with httpx.Client(base_url=server.url, timeout=30) as client:
-        admin = register_admin(client)
-        alice = register_agent(client, admin.token)
-        other = login(client, alice.email)
+        admin = first_admin(client)
+        alice = hire(client, admin)
+        other = new_token(client, alice.email)
 
     async def scenario() -> None:
         async with (
@@ -211,7 +200,7 @@ def test_a_refused_password_change_kills_no_token(make_server: Callable[..., Liv
             await tab.ping()
             assert not tab.closed
         with httpx.Client(base_url=server.url, timeout=30) as client:
-            login(client, alice.email, PASSWORD)  # the password did not change
+            new_token(client, alice.email, PASSWORD)  # the password did not change
 
     run(scenario())
 
@@ -224,10 +213,10 @@ def test_a_password_change_ends_the_other_tokens_everywhere_and_the_callers_sock
     events, not only pongs."""
     server = make_server(**FAST)
     with httpx.Client(base_url=server.url, timeout=30) as client:
-        admin = register_admin(client)
-        alice = register_agent(client, admin.token)
-        go_online(client, alice.token)
-        other = login(client, alice.email)
+        admin = first_admin(client)
+        alice = hire(client, admin)
+        go_online(client, alice)
+        other = new_token(client, alice.email)
 
     async def scenario() -> None:
         async with (
@@ -249,7 +238,7 @@ def test_a_password_change_ends_the_other_tokens_everywhere_and_the_callers_sock
             # The caller works on: a chat comes in, and it answers.
             started = expect(await http.post("/api/v1/customer/conversations/start"), 201)
             session, x = started["customer_session_id"], started["conversation"]["id"]
-            await escalate(http, session, x)
+            await escalate(http, Chat(session, x))
             await caller.next_frame("agent.assigned", conversation_id=x)
             await agent_says(http, alice.token, x, "Still here after my password change")
 
@@ -260,10 +249,10 @@ def test_revoked_tokens_stay_dead_after_a_restart(tmp_path: Path) -> None:
     """Revocation lives in storage: a restart (same database, same key) brings none back."""
     settings = Settings(database=str(tmp_path / "restart.db"), bcrypt_rounds=4, rate_limits=False)
     with running(settings) as server, httpx.Client(base_url=server.url, timeout=30) as client:
-        admin = register_admin(client)
-        alice = register_agent(client, admin.token)
-        replaced = login(client, alice.email)
-        logged_out = login(client, alice.email)
+        admin = first_admin(client)
+        alice = hire(client, admin)
+        replaced = new_token(client, alice.email)
+        logged_out = new_token(client, alice.email)
         expect(client.post("/api/v1/agent/auth/logout", headers=bearer(logged_out)), 204)
         body = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
         expect(client.post("/api/v1/agent/password", json=body, headers=alice.headers), 204)
@@ -279,10 +268,10 @@ def test_revoked_tokens_stay_dead_after_a_restart(tmp_path: Path) -> None:
 def test_an_expired_token_is_refused_over_rest_and_at_the_handshake(
     make_server: Callable[..., LiveServer],
 ) -> None:
-    """A token from a real login, left to expire (CHATCORE_TOKEN_TTL_SECONDS=1)."""
+    """A token from a real new_token, left to expire (CHATCORE_TOKEN_TTL_SECONDS=1)."""
     server = make_server(**FAST, token_ttl_seconds=1)
     with httpx.Client(base_url=server.url, timeout=30) as client:
-        register_admin(client)
+        first_admin(client)
         answer = expect(
             client.post(
                 "/api/v1/agent/auth/login",
@@ -305,7 +294,7 @@ def test_expiry_is_judged_by_the_token_and_by_storage_each_on_its_own(
     expired row: 401. Either one alone ends the token."""
     ctx = live_server.chatcore.ctx
     with httpx.Client(base_url=live_server.url, timeout=30) as client:
-        admin = register_admin(client)
+        admin = first_admin(client)
         now = ctx.clock.now()
 
         def stored(token_now: Any, row_expires: Any) -> str:
@@ -339,10 +328,10 @@ def test_deactivation_hands_each_chat_to_room_or_back_to_the_bot_and_tells_every
     closed one stays closed, still showing Alice. Nobody exceeds the capacity."""
     server = make_server(**FAST, agent_capacity=2)
     with httpx.Client(base_url=server.url, timeout=30) as client:
-        admin = register_admin(client)
-        alice = register_agent(client, admin.token, display_name="Alice")
-        bob = register_agent(client, admin.token, display_name="Bob")
-        go_online(client, alice.token)
+        admin = first_admin(client)
+        alice = hire(client, admin, display_name="Alice")
+        bob = hire(client, admin, display_name="Bob")
+        go_online(client, alice)
         chats = [start_conversation(client) for _ in range(4)]
         (s_closed, closed), (s_x, x), (s_y, y), (s_w, w) = chats
         for session, conversation in chats[:3]:
@@ -364,7 +353,7 @@ def test_deactivation_hands_each_chat_to_room_or_back_to_the_bot_and_tells_every
             client.post("/api/v1/agent/presence", json={"presence": "away"}, headers=alice.headers),
             200,
         )
-        go_online(client, bob.token)
+        go_online(client, bob)
         expect(
             client.post(f"{CONVERSATION.format(w['id'])}/escalate", headers=customer_headers(s_w)),
             200,
@@ -419,7 +408,7 @@ def test_deactivation_hands_each_chat_to_room_or_back_to_the_bot_and_tells_every
                 assert assigned["data"]["agent"]["id"] == bob.id
                 joined = await client.next_frame("message.created", conversation_id=handed)
                 assert joined["data"]["body"] == "Bob joined the conversation"
-            await customer_says(http, handed_session, handed, "Hello Bob?")
+            await say(http, Chat(handed_session, handed), "Hello Bob?")
             await successor.next_frame(
                 "message.created", where=lambda f: f["data"]["body"] == "Hello Bob?"
             )

@@ -25,22 +25,22 @@ from pathlib import Path
 import httpx
 import jwt
 import pytest
-from helpers import (
+
+from entrypoints.server import RedactSecrets
+from support.rest import (
     PASSWORD,
     bearer,
     customer_headers,
     expect,
+    first_admin,
     go_online,
-    login,
-    register_admin,
-    register_agent,
+    hire,
+    new_token,
     start_conversation,
 )
-from serve_process import Instance, chatcore_serve
-from ws_client import WS_PATH, agent_url, connect, customer_url, refused, run
-
-from entrypoints.server import RedactSecrets
-from servers import LiveServer
+from support.serve_process import Instance, chatcore_serve
+from support.servers import LiveServer
+from support.ws import WS_PATH, agent_url, connect, customer_url, refused, run
 
 CONSOLE = "https://console.example.com"
 EVIL = "https://evil.example.net"
@@ -86,7 +86,7 @@ def guarded(make_server: Callable[..., LiveServer]) -> tuple[LiveServer, str, st
     """A server allowing CONSOLE; its admin's token and an AUTOMATED conversation."""
     server = make_server(allowed_origins=(CONSOLE,), rate_limits=False)
     with httpx.Client(base_url=server.url, timeout=30) as client:
-        admin = register_admin(client)
+        admin = first_admin(client)
         _, conversation = start_conversation(client)
     return server, admin.token, conversation["id"]
 
@@ -145,7 +145,7 @@ def test_chatcore_serve_takes_allowed_origins_from_its_environment(tmp_path: Pat
         serving(tmp_path, CHATCORE_ALLOWED_ORIGINS=f"{CONSOLE}, https://other.example.org") as s,
         httpx.Client(base_url=s.url, timeout=30) as client,
     ):
-        admin = register_admin(client)
+        admin = first_admin(client)
         url = agent_url(s.url, admin.token)
         assert _connects(url, CONSOLE)
         assert _connects(url, "https://other.example.org")
@@ -170,11 +170,11 @@ def test_no_token_session_id_password_or_key_reaches_the_servers_output(tmp_path
         httpx.Client(base_url=served.url, timeout=30) as client,
     ):
         url = served.url
-        admin = register_admin(client)
-        alice = register_agent(client, admin.token, display_name="Alice")
-        go_online(client, alice.token)
-        second = login(client, alice.email)
-        spare = login(client, alice.email)
+        admin = first_admin(client)
+        alice = hire(client, admin, display_name="Alice")
+        go_online(client, alice)
+        second = new_token(client, alice.email)
+        spare = new_token(client, alice.email)
         session, conversation = start_conversation(client, display_name="Logged Customer")
         other_session, _ = start_conversation(client)
         x = conversation["id"]

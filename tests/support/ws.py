@@ -14,20 +14,15 @@ Waits are generous (10 s) and only ever bound a failure; nothing asserts timing.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
-import os
 import re
 import socket
-import struct
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-import httpx
-from helpers import bearer, customer_headers, expect
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -325,7 +320,7 @@ async def refused(url: str, *, origin: str | None = None) -> tuple[list[Frame], 
         return client.frames, code
 
 
-def run(scenario: Coroutine[Any, Any, Any], within: float = 60) -> Any:
+def run(scenario: Awaitable[Any], within: float = 60) -> Any:
     """Run a test's async scenario with an overall bound."""
 
     async def bounded() -> Any:
@@ -357,166 +352,3 @@ def _no_secret_keys(value: Any, text: str) -> None:
     elif isinstance(value, list):
         for item in value:
             _no_secret_keys(item, text)
-
-
-# -- REST, without blocking the loop the sockets read on ------------------------------
-
-
-@asynccontextmanager
-async def rest(base: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-        yield client
-
-
-async def customer_says(
-    http: httpx.AsyncClient, session_id: str, conversation_id: str, body: str
-) -> dict[str, Any]:
-    answer: dict[str, Any] = expect(
-        await http.post(
-            f"/api/v1/customer/conversations/{conversation_id}/messages",
-            json={"body": body},
-            headers=customer_headers(session_id),
-        ),
-        201,
-    )
-    return answer
-
-
-async def agent_says(
-    http: httpx.AsyncClient, token: str, conversation_id: str, body: str
-) -> dict[str, Any]:
-    message: dict[str, Any] = expect(
-        await http.post(
-            f"/api/v1/agent/conversations/{conversation_id}/messages",
-            json={"body": body},
-            headers=bearer(token),
-        ),
-        201,
-    )["message"]
-    return message
-
-
-async def escalate(http: httpx.AsyncClient, session_id: str, conversation_id: str) -> Any:
-    return expect(
-        await http.post(
-            f"/api/v1/customer/conversations/{conversation_id}/escalate",
-            headers=customer_headers(session_id),
-        ),
-        200,
-    )
-
-
-async def close_chat(http: httpx.AsyncClient, token: str, conversation_id: str) -> Any:
-    return expect(
-        await http.post(
-            f"/api/v1/agent/conversations/{conversation_id}/close", headers=bearer(token)
-        ),
-        200,
-    )
-
-
-async def set_presence(http: httpx.AsyncClient, token: str, presence: str) -> Any:
-    return expect(
-        await http.post(
-            "/api/v1/agent/presence", json={"presence": presence}, headers=bearer(token)
-        ),
-        200,
-    )
-
-
-async def me(http: httpx.AsyncClient, token: str) -> dict[str, Any]:
-    agent: dict[str, Any] = expect(await http.get("/api/v1/agent/me", headers=bearer(token)), 200)
-    return agent
-
-
-async def start_chat(http: httpx.AsyncClient, **body: Any) -> tuple[str, dict[str, Any]]:
-    started = expect(
-        await http.post("/api/v1/customer/conversations/start", json=body or None), 201
-    )
-    return str(started["customer_session_id"]), started["conversation"]
-
-
-async def all_messages(
-    http: httpx.AsyncClient, session_id: str, conversation_id: str
-) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    while True:
-        page = expect(
-            await http.get(
-                f"/api/v1/customer/conversations/{conversation_id}/messages",
-                params={"after_seq": items[-1]["seq"] if items else 0, "limit": 500},
-                headers=customer_headers(session_id),
-            ),
-            200,
-        )
-        items.extend(page["items"])
-        if not page["has_more"]:
-            return items
-
-
-# -- a hand-made client: no automatic pong, no reading unless asked -------------------
-
-
-def raw_handshake(url: str, *, rcvbuf: int | None = None, timeout: float = 10) -> socket.socket:
-    """A TCP socket that completed the WebSocket upgrade by hand and does nothing else."""
-    parts = urlsplit(url)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    if rcvbuf is not None:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-    sock.settimeout(timeout)
-    sock.connect((parts.hostname or "127.0.0.1", parts.port or 80))
-    key = base64.b64encode(os.urandom(16)).decode()
-    request = (
-        f"GET {parts.path}?{parts.query} HTTP/1.1\r\n"
-        f"Host: {parts.hostname}:{parts.port}\r\n"
-        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    )
-    sock.sendall(request.encode())
-    response = b""
-    while b"\r\n\r\n" not in response:
-        chunk = sock.recv(1)  # byte by byte: leave every frame after the headers unread
-        assert chunk, f"the server hung up during the handshake: {response!r}"
-        response += chunk
-    assert response.startswith(b"HTTP/1.1 101"), response
-    return sock
-
-
-def read_raw_frames(sock: socket.socket, *, timeout: float = 10) -> tuple[list[Frame], int | None]:
-    """Read server frames from a raw socket until a close frame or EOF: (text frames, code)."""
-    sock.settimeout(timeout)
-    buffer = b""
-    frames: list[Frame] = []
-
-    def need(count: int) -> bool:
-        nonlocal buffer
-        while len(buffer) < count:
-            chunk = sock.recv(65536)
-            if not chunk:
-                return False
-            buffer += chunk
-        return True
-
-    while need(2):
-        opcode = buffer[0] & 0x0F
-        length = buffer[1] & 0x7F
-        header = 2
-        if length == 126:
-            if not need(4):
-                break
-            (length,) = struct.unpack("!H", buffer[2:4])
-            header = 4
-        elif length == 127:
-            if not need(10):
-                break
-            (length,) = struct.unpack("!Q", buffer[2:10])
-            header = 10
-        if not need(header + length):
-            break
-        payload, buffer = buffer[header : header + length], buffer[header + length :]
-        if opcode == 0x1:
-            frames.append(json.loads(payload))
-        elif opcode == 0x8:
-            code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
-            return frames, code
-    return frames, None

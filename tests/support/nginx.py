@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from support.servers import free_port
+
 SHIPPED = Path(__file__).parents[2] / "deploy" / "nginx" / "chatcore.conf"
 STARTUP_SECONDS = 10
 
@@ -67,12 +69,6 @@ def main_config(scratch: Path, site: Path) -> str:
         f"  include {site};\n"
         "}\n"
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager

@@ -10,8 +10,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from people import Chat, Staff
-
 from chatcore.conversation import Status
 from chatcore.errors import (
     ConversationClosed,
@@ -21,6 +19,7 @@ from chatcore.errors import (
     NotYourConversation,
 )
 from chatcore.presence import PresenceStatus
+from support.usecase_people import Chat, Staff
 
 
 @dataclass

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from playwright.sync_api import Browser, Locator, expect
+from playwright.sync_api import Browser, Dialog, Locator, expect
 
 ADMIN_EMAIL = "alice@example.com"
 ADMIN_PASSWORD = "correct-horse-42"
@@ -20,7 +20,11 @@ class Customer:
         self.page = self.context.new_page()
         self.url = url
         self.dialogs: list[str] = []
-        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.on("dialog", self._dismiss)
+
+    def _dismiss(self, dialog: Dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
 
     def open_chat(self) -> None:
         self.page.goto(self.url + "/demo")
@@ -50,7 +54,11 @@ class Agent:
         self.page = self.context.new_page()
         self.url = url
         self.dialogs: list[str] = []
-        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.on("dialog", self._dismiss)
+
+    def _dismiss(self, dialog: Dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
 
     def set_up_first_admin(self) -> None:
         self.page.goto(self.url + "/console")

@@ -21,16 +21,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from helpers import (
+
+from support.rest import (
     PASSWORD,
-    Account,
+    Staff,
     bearer,
     customer_headers,
     expect,
+    first_admin,
     go_online,
-    login,
-    register_admin,
-    register_agent,
+    hire,
+    new_token,
     start_conversation,
 )
 
@@ -92,9 +93,9 @@ def identity(case: Any) -> str | None:
 @dataclass
 class World:
     client: httpx.Client
-    admin: Account
-    agent: Account  # holds `held`; the usual token for agent operations
-    other: Account  # offline; holds `foreign`
+    admin: Staff
+    agent: Staff  # holds `held`; the usual token for agent operations
+    other: Staff  # offline; holds `foreign`
     victim_id: str  # the agent deactivate is steered at (never `agent` or `other`)
     pw_email: str  # the account change_password runs as, with its current password
     pw_password: str
@@ -113,11 +114,11 @@ class World:
 
     @classmethod
     def create(cls, client: httpx.Client) -> World:
-        admin = register_admin(client)
-        agent = register_agent(client, admin.token, email="agent@example.com")
-        other = register_agent(client, admin.token, email="other@example.com")
-        victim = register_agent(client, admin.token, email="victim@example.com")
-        pw = register_agent(client, admin.token, email="password@example.com")
+        admin = first_admin(client)
+        agent = hire(client, admin, email="agent@example.com")
+        other = hire(client, admin, email="other@example.com")
+        victim = hire(client, admin, email="victim@example.com")
+        pw = hire(client, admin, email="password@example.com")
         owner, first = start_conversation(client)
         stranger, _ = start_conversation(client)
         world = cls(client, admin, agent, other, victim.id, pw.email, PASSWORD, owner, stranger)
@@ -136,7 +137,7 @@ class World:
         _, conversation = start_conversation(self.client, session_id=self.owner)
         return str(conversation["id"])
 
-    def _escalated_to(self, holder: Account) -> str:
+    def _escalated_to(self, holder: Staff) -> str:
         """A new conversation of the owner's, escalated while only ``holder`` is online."""
         for account in (self.admin, self.agent, self.other):
             presence = "online" if account is holder else "offline"
@@ -156,7 +157,7 @@ class World:
         )
         assert escalated["assigned_agent"]["id"] == holder.id, escalated
         if holder is not self.agent:
-            go_online(self.client, self.agent.token)
+            go_online(self.client, self.agent)
         return conversation_id
 
     def _faq(self, slug: str) -> None:
@@ -173,9 +174,9 @@ class World:
             return  # none, or one schemathesis made up
         name = header.removeprefix(f"Bearer {IDENTITY}")
         if name == "fresh-agent":  # logout kills its token: a new one each time
-            token = login(self.client, self.agent.email, self.agent.password)
+            token = new_token(self.client, self.agent.email, self.agent.password)
         elif name == "fresh-pw":  # a password change kills the account's other tokens
-            token = login(self.client, self.pw_email, self.pw_password)
+            token = new_token(self.client, self.pw_email, self.pw_password)
         else:
             token = {"admin": self.admin.token, "agent": self.agent.token}[name]
         headers = case.headers.copy()

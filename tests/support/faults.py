@@ -1,5 +1,6 @@
 """What the fault tests share: chats to talk in, a flood of idempotent messages and its
-ledger, the history checks, the 503 envelope check, and a private PostgreSQL cluster.
+ledger, the history checks, the 503 envelope check.
+A PostgreSQL cluster of a test's own is support/private_postgres.py.
 
 The ledger is the point of every fault test: each message is posted with a
 ``client_message_id`` (``<speaker>-<n>``, also its body) and lands in exactly one
@@ -14,39 +15,36 @@ which must store nothing twice.
 from __future__ import annotations
 
 import asyncio
-import glob
-import os
-import shutil
-import socket
-import subprocess
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-from helpers import Account, bearer, customer_headers, expect, go_online, register_admin
-from ws_client import all_messages
+
+from support.rest import Chat, Staff, bearer, customer_headers, expect, first_admin, go_online
+from support.rest_async import messages
 
 
 @dataclass(frozen=True)
-class Chat:
+class HeldChat:
     """A conversation held by an agent: its customer and its agent can both post."""
 
     id: str
     session: str  # the customer's session id
     token: str  # the holding agent's access token
 
+    @property
+    def customer_chat(self) -> Chat:
+        return Chat(self.session, self.id)
 
-def setup_chats(base_url: str, count: int) -> tuple[Account, list[Chat]]:
+
+def setup_chats(base_url: str, count: int) -> tuple[Staff, list[HeldChat]]:
     """An admin, online, holding ``count`` new escalated conversations."""
     with httpx.Client(base_url=base_url, timeout=30) as http:
-        admin = register_admin(http)
-        go_online(http, admin.token)
+        admin = first_admin(http)
+        go_online(http, admin)
         chats = []
         for _ in range(count):
             started = expect(http.post("/api/v1/customer/conversations/start"), 201)
@@ -59,7 +57,7 @@ def setup_chats(base_url: str, count: int) -> tuple[Account, list[Chat]]:
                 200,
             )
             assert view["status"] == "agent", view
-            chats.append(Chat(chat_id, session, admin.token))
+            chats.append(HeldChat(chat_id, session, admin.token))
     return admin, chats
 
 
@@ -68,7 +66,7 @@ class Speaker:
     """One side of one chat, posting over REST."""
 
     name: str
-    chat: Chat
+    chat: HeldChat
     role: str  # "customer" or "agent"
 
     def request(self, body: str) -> tuple[str, dict[str, Any], dict[str, str]]:
@@ -81,7 +79,7 @@ class Speaker:
         return path, payload, bearer(self.chat.token)
 
 
-def speakers_of(chats: list[Chat]) -> list[Speaker]:
+def speakers_of(chats: list[HeldChat]) -> list[Speaker]:
     both = [(chat, role) for chat in chats for role in ("customer", "agent")]
     return [Speaker(f"{role[0]}{i // 2}", chat, role) for i, (chat, role) in enumerate(both)]
 
@@ -96,7 +94,7 @@ class Ledger:
     answered_at: dict[str, float] = field(default_factory=dict)  # key -> time.monotonic()
     statuses: Counter[str] = field(default_factory=Counter)
 
-    def acked_in(self, chat: Chat) -> dict[str, dict[str, Any]]:
+    def acked_in(self, chat: HeldChat) -> dict[str, dict[str, Any]]:
         return {k: m for k, m in self.acked.items() if self.speaker_of[k].chat == chat}
 
 
@@ -158,7 +156,7 @@ async def talk(
         await asyncio.sleep(0.05)
 
 
-def check_history(chat: Chat, items: list[dict[str, Any]], ledger: Ledger) -> None:
+def check_history(chat: HeldChat, items: list[dict[str, Any]], ledger: Ledger) -> None:
     """Dense seq from 1, no message twice, every acknowledged one there under its seq."""
     seqs = [m["seq"] for m in items]
     assert seqs == list(range(1, len(items) + 1)), f"{chat.id}: seq not dense: {seqs}"
@@ -173,8 +171,8 @@ def check_history(chat: Chat, items: list[dict[str, Any]], ledger: Ledger) -> No
         assert stored[key]["seq"] == acked["seq"], (key, stored[key], acked)
 
 
-async def history(http: httpx.AsyncClient, chat: Chat) -> list[dict[str, Any]]:
-    return await all_messages(http, chat.session, chat.id)
+async def history(http: httpx.AsyncClient, chat: HeldChat) -> list[dict[str, Any]]:
+    return await messages(http, chat.customer_chat)
 
 
 async def retry_all(http: httpx.AsyncClient, ledger: Ledger) -> Counter[str]:
@@ -213,107 +211,6 @@ def assert_unavailable(response: httpx.Response) -> None:
 
 
 # -- a PostgreSQL cluster of the test's own -----------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _postgres_bin() -> Path:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=_major)
-    if found:
-        return Path(found[-1]).parent
-    on_path = shutil.which("pg_ctl")
-    if on_path:
-        return Path(on_path).parent
-    pytest.fail(
-        "No PostgreSQL server binaries (initdb, pg_ctl) in /usr/lib/postgresql/*/bin or on "
-        "PATH: the PostgreSQL restart test runs a cluster of its own. Install the server "
-        "package (Debian: postgresql).",
-        pytrace=False,
-    )
-
-
-def _major(path: str) -> int:
-    version = Path(path).parent.parent.name
-    return int(version) if version.isdigit() else 0
-
-
-class PrivatePostgres:
-    """A throwaway cluster in ``directory`` on a free port, trust auth, which tests stop.
-
-    initdb and the server refuse to run as root: as root (CI) they run as the
-    ``postgres`` user, which then owns the directory.
-    """
-
-    def __init__(self, directory: Path) -> None:
-        self.bin = _postgres_bin()
-        self.directory = directory
-        self.data = directory / "data"
-        self.log = directory / "postgres.log"
-        self.port = free_port()
-        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
-        self._as: list[str] = []
-        if os.geteuid() == 0:
-            runuser = shutil.which("runuser")
-            if runuser is None:
-                pytest.fail("running as root without runuser: cannot start PostgreSQL")
-            self._as = [runuser, "-u", "postgres", "--"]
-            shutil.chown(directory, "postgres", "postgres")
-
-    def _run(self, *command: str, timeout: float = 60) -> None:
-        done = subprocess.run(
-            [*self._as, *command],
-            cwd=self.directory,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise AssertionError(
-                f"{' '.join(command)} failed ({done.returncode}): {done.stdout}{done.stderr}"
-                f"\n{self.tail()}"
-            )
-
-    def init(self) -> None:
-        initdb = str(self.bin / "initdb")
-        self._run(initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust", "--no-sync")
-
-    def start(self) -> None:
-        options = (
-            f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1"
-            " -c fsync=off -c max_connections=40"
-        )
-        pg_ctl = str(self.bin / "pg_ctl")
-        self._run(pg_ctl, "-D", str(self.data), "-l", str(self.log), "-w", "-o", options, "start")
-
-    def stop(self, mode: str = "immediate") -> None:
-        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
-
-    def running(self) -> bool:
-        pid = self.data / "postmaster.pid"
-        return pid.exists()
-
-    def tail(self) -> str:
-        try:
-            return self.log.read_text(errors="replace")[-2000:]
-        except OSError:
-            return "(no log)"
-
-
-@contextmanager
-def private_postgres(directory: Path) -> Iterator[PrivatePostgres]:
-    cluster = PrivatePostgres(directory)
-    cluster.init()
-    cluster.start()
-    try:
-        yield cluster
-    finally:
-        if cluster.running():
-            cluster.stop("immediate")
 
 
 def elapsed_since(start: float) -> float:

@@ -1,10 +1,17 @@
-"""Real servers for tests: uvicorn on a loopback port, serving build(settings).
+"""Servers for tests, two ways (support/__init__.py says which test uses which):
 
-The fixtures live in tests/conftest.py; this module holds what tests import by name.
+- ``running(settings)``: chatcore as ``chatcore serve`` builds it (``build`` and
+  ``uvicorn_config``), on a real loopback socket, in a thread of this process;
+- ``in_process(app)``: an ASGI app called in this process through httpx, no socket,
+  for contract tests where the socket is not the point.
+
+A real ``chatcore serve`` process is support/serve_process.py. The fixtures
+(``make_server``, ``live_server``) live in tests/conftest.py.
 """
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -13,7 +20,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import uvicorn
+from starlette.types import ASGIApp
 
 from adapters.ratelimit import Limits
 from chatcore.events import DomainEvent
@@ -23,6 +32,13 @@ from entrypoints.settings import Settings
 
 STARTUP_TIMEOUT_SECONDS = 20
 SHUTDOWN_TIMEOUT_SECONDS = 20
+
+
+def free_port() -> int:
+    """A loopback port free right now (for processes that bind it themselves)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -79,3 +95,28 @@ def _wait_until_started(server: uvicorn.Server, thread: threading.Thread) -> Non
         if time.monotonic() > deadline:
             raise RuntimeError("the server did not start in time")
         time.sleep(0.01)
+
+
+@contextmanager
+def in_process(app: ASGIApp) -> Iterator[httpx.Client]:
+    """A client that calls ``app`` in this process, no socket and no lifespan.
+
+    A server error comes back as the 500 the app answers, as a real client would see it.
+    """
+    with httpx.Client(transport=_InProcess(app), base_url="http://in-process") as client:
+        yield client
+
+
+class _InProcess(httpx.BaseTransport):
+    """httpx's ASGI transport is async only: each request runs on a loop of its own."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._asgi = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        async def call() -> httpx.Response:
+            response = await self._asgi.handle_async_request(request)
+            body = await response.aread()
+            return httpx.Response(response.status_code, headers=response.headers, content=body)
+
+        return asyncio.run(call())

@@ -1,4 +1,8 @@
-"""The people in a scenario, set up through the real use cases: agents and customers."""
+"""People and their actions through the real use cases: the domain tests' vocabulary.
+
+The same verbs as support/rest.py (over HTTP) with the same meaning; support/__init__.py
+lists them.
+"""
 
 from __future__ import annotations
 
@@ -44,9 +48,13 @@ def hire(ctx: Context, by: Staff, name: str, *, role: Role = Role.AGENT) -> Staf
     return log_in(ctx, name)
 
 
-def on_duty(ctx: Context, staff: Staff, presence: PresenceStatus = PresenceStatus.ONLINE) -> Staff:
+def set_presence(ctx: Context, staff: Staff, presence: PresenceStatus) -> Staff:
     accounts.set_presence(ctx, staff.actor, presence)
     return staff
+
+
+def go_online(ctx: Context, staff: Staff) -> Staff:
+    return set_presence(ctx, staff, PresenceStatus.ONLINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +83,6 @@ def say(
 
 
 def escalate(ctx: Context, chat: Chat) -> str | None:
-    """Escalate and answer who holds the chat now."""
+    """The customer asks for a human: who holds the chat now (None: nobody was free)."""
     view = customer.escalate(ctx, chat.conversation_id, session_id=chat.session_id)
     return view.conversation.assigned_agent_id

@@ -1,16 +1,16 @@
 """The storage contract for server instances and the agent connections each holds.
 
-Part of the storage contract (see storage_contract.py for the fixtures an
+Part of the storage contract (see support/contracts/storage.py for the fixtures an
 adapter's test module gives); kept apart because that file is long enough.
 """
 
 from __future__ import annotations
 
 import pytest
-from storage_contract import Fixtures, at, committed, make_agent, reading
 
 from chatcore.agents import Agent
 from chatcore.ports import UnitOfWorkFactory
+from support.contracts.storage import Fixtures, at, committed, make_agent, reading
 
 
 class InstanceContract(Fixtures):

@@ -201,7 +201,7 @@ class ConversationContract(Fixtures):
             assert uow.conversations.get(conversation.id) == conversation
             assert uow.conversations.get("no-such-conversation") is None
 
-    def test_round_trip_of_every_field(
+    def test_round_trip_of_every_conversation_field(
         self, uow_factory: UnitOfWorkFactory, session_id: str
     ) -> None:
         holder, closer = make_agent("Alice"), make_agent("Bob", role=Role.ADMIN)
@@ -458,7 +458,7 @@ class MessageContract(Fixtures):
                 uow.messages.add(message)
             uow.conversations.save(chat)
 
-    def test_round_trip_of_every_field(
+    def test_round_trip_of_every_message_field(
         self, uow_factory: UnitOfWorkFactory, chat: Conversation
     ) -> None:
         agent = make_agent("Alice")
@@ -602,7 +602,7 @@ class MessageContract(Fixtures):
 
 
 class AgentContract(Fixtures):
-    def test_round_trip_of_every_field(self, uow_factory: UnitOfWorkFactory) -> None:
+    def test_round_trip_of_every_agent_field(self, uow_factory: UnitOfWorkFactory) -> None:
         fresh = make_agent("Alice")
         full = make_agent(
             "Bob",

@@ -1,8 +1,0 @@
-"""Security tests: the adapter tests' HTTP and WebSocket clients, reused as they are."""
-
-from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "adapters"))
