@@ -8,7 +8,7 @@ answer is held back on purpose until the second has been drawn.
 
 from __future__ import annotations
 
-from playwright.sync_api import Browser, Response, Route, expect
+from playwright.sync_api import APIResponse, Browser, Route, expect
 
 from support.browser_people import WAIT_MS, Agent
 from support.servers import LiveServer
@@ -21,7 +21,7 @@ def test_a_late_first_answer_does_not_hide_a_new_quick_question(
 ) -> None:
     agent = Agent(browser, live_server.url)
     agent.set_up_first_admin()
-    held: list[tuple[Route, Response]] = []
+    held: list[tuple[Route, APIResponse]] = []
 
     def hold_the_first_read(route: Route) -> None:
         if route.request.method == "GET" and not held:
