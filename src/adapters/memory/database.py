@@ -51,6 +51,9 @@ class MemoryDatabase:
         """True: memory always answers (for readiness checks, like the databases' ping)."""
         return True
 
+    def close(self) -> None:
+        """Nothing to let go of; here so the store can stand wherever a database is closed."""
+
 
 if TYPE_CHECKING:
     # mypy proves here that MemoryDatabase.uow is what the use cases expect.
