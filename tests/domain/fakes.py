@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from store import CommitFailed, WatchedStore
+from watched_store import CommitFailed, WatchedStore
 
 from adapters.memory import IntegrityError
 from adapters.memory.tables import Tables
