@@ -19,8 +19,7 @@ class MemoryConversationRepository:
         tables, journal = self._access.change()
         if conversation.id in tables.conversations:
             raise IntegrityError(f"conversation {conversation.id} exists")
-        if conversation.session_id not in tables.sessions:
-            raise IntegrityError(f"no customer session {conversation.session_id}")
+        _check_session(tables, conversation)
         _check_agents(tables, conversation)
         journal.put(tables.conversations, conversation.id, copy(conversation))
 
@@ -32,8 +31,7 @@ class MemoryConversationRepository:
         tables, journal = self._access.change()
         if conversation.id not in tables.conversations:
             raise LookupError(f"no conversations row {conversation.id!r} to save")
-        if conversation.session_id not in tables.sessions:
-            raise IntegrityError(f"no customer session {conversation.session_id}")
+        _check_session(tables, conversation)
         _check_agents(tables, conversation)
         journal.put(tables.conversations, conversation.id, copy(conversation))
 
@@ -47,6 +45,12 @@ class MemoryConversationRepository:
 
     def listing(self, query: ConversationListing) -> list[ConversationView]:
         return listing.page(self._access.read(), query)
+
+
+def _check_session(tables: Tables, conversation: Conversation) -> None:
+    # A keyed lookup, as a database's primary key: no session is ever compared with ==.
+    if tables.sessions.get(conversation.session_id) is None:
+        raise IntegrityError(f"no customer session {conversation.session_id}")
 
 
 def _check_agents(tables: Tables, conversation: Conversation) -> None:

@@ -14,12 +14,13 @@ class MemoryCustomerSessionRepository:
 
     def add(self, session_id: str, *, created_at: datetime) -> None:
         tables, journal = self._access.change()
-        if session_id in tables.sessions:
+        # Keyed lookups, as a database's primary key: no session is ever compared with ==.
+        if tables.sessions.get(session_id) is not None:
             raise IntegrityError("customer session exists")
         journal.put(tables.sessions, session_id, created_at)
 
     def exists(self, session_id: str) -> bool:
-        return session_id in self._access.read().sessions
+        return self._access.read().sessions.get(session_id) is not None
 
 
 class MemoryAccessTokenRepository:
