@@ -14,7 +14,6 @@ from datetime import timedelta
 from typing import TypeVar
 
 import pytest
-from fakes import SAMPLE_FAQS, make_context
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
@@ -42,6 +41,7 @@ from chatcore.messages import SenderType
 from chatcore.presence import PresenceStatus
 from chatcore.usecases import accounts, admin, customer, inbox, presence
 from support.chat_model import AgentModel, ChatModel, is_free, loads
+from support.fakes import SAMPLE_FAQS, make_context
 from support.usecase_people import escalate, first_admin, hire, say, start_chat
 
 CAPACITY = 2

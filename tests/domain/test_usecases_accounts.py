@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from fakes import make_context
 
 from chatcore.agents import Role
 from chatcore.errors import AdminOnly, EmailTaken, InvalidInput, Unauthorized
 from chatcore.events import AgentAccessRevoked, AgentPresenceChanged
 from chatcore.presence import PresenceStatus
 from chatcore.usecases import accounts
+from support.fakes import make_context
 from support.usecase_people import PASSWORD, email_of, first_admin, hire, log_in
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from fakes import Fakes, make_context
 
 from chatcore.agents import Role
 from chatcore.conversation import Status
@@ -13,6 +12,7 @@ from chatcore.messages import SenderType
 from chatcore.presence import PresenceStatus
 from chatcore.usecases import accounts, admin
 from chatcore.usecases.admin import handed_back_text
+from support.fakes import Fakes, make_context
 from support.usecase_people import (
     Chat,
     escalate,

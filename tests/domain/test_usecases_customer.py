@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from fakes import SAMPLE_FAQS, Fakes, make_context
 
 from chatcore.bot import FALLBACK, GREETING, display_order
 from chatcore.conversation import Status
@@ -21,6 +20,7 @@ from chatcore.events import AgentAssigned, ConversationUpdated, MessageCreated
 from chatcore.messages import SenderType
 from chatcore.presence import PresenceStatus
 from chatcore.usecases import customer
+from support.fakes import SAMPLE_FAQS, Fakes, make_context
 from support.usecase_people import (
     escalate,
     first_admin,

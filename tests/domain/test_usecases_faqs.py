@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from fakes import SAMPLE_FAQS, make_context
 
 from chatcore.bot import FaqEntry, display_order
 from chatcore.errors import AdminOnly, FaqNotFound, InvalidInput, SlugTaken
 from chatcore.usecases import admin, customer
+from support.fakes import SAMPLE_FAQS, make_context
 from support.usecase_people import first_admin, hire, say, start_chat
 
 

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from fakes import SAMPLE_FAQS, make_context
 
 from chatcore.conversation import Status
 from chatcore.errors import (
@@ -18,6 +17,7 @@ from chatcore.errors import (
 from chatcore.events import ChatClosed, ConversationUpdated, MessageCreated
 from chatcore.messages import SenderType
 from chatcore.usecases import Context, Posted, admin, customer, inbox
+from support.fakes import SAMPLE_FAQS, make_context
 from support.usecase_people import (
     Chat,
     Staff,

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from fakes import Fakes, make_context
 
 from chatcore.errors import AgentNotFound, NoAgentAvailable
 from chatcore.events import AgentPresenceChanged
 from chatcore.presence import PresenceStatus
 from chatcore.usecases import Context, presence
+from support.fakes import Fakes, make_context
 from support.usecase_people import Staff, escalate, first_admin, go_online, set_presence, start_chat
 
 GRACE = 60

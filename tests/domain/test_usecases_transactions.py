@@ -1,6 +1,7 @@
 """One transaction shape: commit, then publish; a failure anywhere stores and publishes nothing.
 
-Also checks the storage fake itself, since every other domain test leans on it.
+Also checks what the domain tests lean on in the memory store (the storage
+contract, tests/adapters/test_memory_storage.py, checks the rest).
 """
 
 from __future__ import annotations
@@ -8,11 +9,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from fakes import CommitFailed, IntegrityError, make_context
 
 from chatcore.conversation import Status
 from chatcore.errors import NoAgentAvailable, NotYourConversation
 from chatcore.usecases import customer, transaction
+from support.fakes import CommitFailed, IntegrityError, make_context
 from support.usecase_people import escalate, first_admin, go_online, say, start_chat
 
 
@@ -91,15 +92,15 @@ def test_a_change_that_is_not_saved_does_not_leak() -> None:
     assert fakes.tables.conversations[chat.conversation_id].last_seq == 1
 
 
-def test_the_fake_refuses_what_a_database_would() -> None:
+def test_the_store_refuses_what_a_database_would() -> None:
     ctx, fakes = make_context()
     chat = start_chat(ctx)
     greeting = fakes.tables.messages_of(chat.conversation_id)[0]
     with transaction(ctx) as tx, pytest.raises(IntegrityError):
         tx.uow.messages.add(replace(greeting, id="another-id"))  # seq 1 is taken
-    with transaction(ctx, write=False) as tx, pytest.raises(AssertionError):
+    with transaction(ctx, write=False) as tx, pytest.raises(RuntimeError, match="read unit"):
         tx.uow.sessions.add("s", created_at=fakes.clock.now())
     with fakes.db() as outer:
         assert outer.write
-        with pytest.raises(AssertionError):
-            fakes.db().__enter__()  # a second writer would wait forever
+        with pytest.raises(RuntimeError, match="do not nest"):
+            fakes.db().__enter__()  # a second unit on this thread would wait forever

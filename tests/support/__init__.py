@@ -35,5 +35,7 @@ People and actions, one vocabulary (same verb, same meaning, in every module):
 Other modules: ``ws`` (WebSocket client), ``ws_raw`` (a hand-made one that misbehaves),
 ``http_contract`` (resource keys, the error envelope), ``contracts/`` (storage and bus
 contracts, subclassed by test modules), ``postgres``, ``sqlite``, ``redis_server``,
-``races``, ``faults``, ``fuzz_world``, ``nginx``, ``chat_model``.
+``races`` (the escalation races every store runs), ``faults``, ``fuzz_world``, ``nginx``,
+``chat_model``; ``fakes`` (the domain tests' context: the real in-memory store, fakes
+only at the other ports) over ``watched_store`` (that store, watched at its commits).
 """

@@ -21,11 +21,11 @@ from adapters.system import RandomIds, SystemClock
 from chatcore.agents import Agent
 from chatcore.conversation import ConversationView, Status
 from chatcore.errors import NoAgentAvailable
-from chatcore.events import AgentAssigned, DomainEvent
+from chatcore.events import AgentAssigned, ConversationUpdated, DomainEvent, MessageCreated
 from chatcore.messages import SenderType
 from chatcore.ports import EventPublisher, UnitOfWorkFactory
 from chatcore.presence import Presence, PresenceStatus
-from chatcore.usecases import Context, Policy
+from chatcore.usecases import Context, Policy, customer
 from chatcore.usecases.customer import StartedConversation
 from entrypoints.bootstrap import Database
 from support.contracts.storage import committed, make_agent
@@ -140,6 +140,78 @@ class RaceWorld:
 
     def joined_messages(self, database: Database, conversation_id: str) -> list[str]:
         return joined_messages(database.uow, conversation_id)
+
+
+class EscalationRaces(RaceWorld):
+    """Escalation is atomic: the races every store runs (a subclass adds the store's
+    ``database`` fixture: SqliteFixtures, or the memory store's)."""
+
+    @pytest.fixture
+    def ctx(self, database: Database, publisher: RecordingPublisher) -> Context:
+        return self.context(database, publisher)
+
+
+class OneConversationRaces(EscalationRaces):
+    """Fifty escalations of one chat at once: one agent, once."""
+
+    def test_fifty_racing_escalations_assign_exactly_once(
+        self,
+        ctx: Context,
+        database: Database,
+        publisher: RecordingPublisher,
+        agents: list[Agent],
+    ) -> None:
+        started = customer.start_conversation(ctx)
+        chat_id, session = started.view.conversation.id, started.session_id
+        publisher.events.clear()
+
+        outcomes = race([lambda: customer.escalate(ctx, chat_id, session_id=session)] * 50)
+
+        views = [o for o in outcomes if isinstance(o, ConversationView)]
+        assert len(views) == 50, [o for o in outcomes if isinstance(o, Exception)]
+        holders = {view.assigned_agent.id for view in views if view.assigned_agent}
+        assert len(holders) == 1
+        assert all(view.conversation.status is Status.AGENT for view in views)
+        (holder,) = holders
+        assert holder in {agent.id for agent in agents}
+        assert len(self.joined_messages(database, chat_id)) == 1
+        assert [e.agent.id for e in publisher.of(AgentAssigned)] == [holder]
+        assert len(publisher.of(ConversationUpdated)) == 1
+        assert len(publisher.of(MessageCreated)) == 1
+        with database.uow(write=False) as uow:
+            stored = uow.conversations.get(chat_id)
+            assert stored is not None
+            assert (stored.status, stored.assigned_agent_id) == (Status.AGENT, holder)
+            loads = {c.agent_id: c.load for c in uow.agents.candidates()}
+            assert loads[holder] == 1
+            assert sum(loads.values()) == 1
+
+
+class CapacityRaces(EscalationRaces):
+    """Thirty escalations of ten chats at once: nobody over capacity."""
+
+    capacity = 2
+
+    def test_concurrent_escalations_never_exceed_capacity(
+        self,
+        ctx: Context,
+        database: Database,
+        publisher: RecordingPublisher,
+        agents: list[Agent],
+    ) -> None:
+        chats = [customer.start_conversation(ctx) for _ in range(10)]
+        publisher.events.clear()
+        calls = [
+            (lambda c=c: customer.escalate(ctx, c.view.conversation.id, session_id=c.session_id))
+            for c in chats
+            for _ in range(3)  # every customer taps the button three times at once
+        ]
+
+        outcomes = race(calls)
+
+        check_capacity_race(
+            outcomes, agents=agents, chats=chats, publisher=publisher, uow=database.uow
+        )
 
 
 class PostgresRace(PostgresFixtures, RaceWorld):

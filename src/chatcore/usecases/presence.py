@@ -43,6 +43,10 @@ def agent_connected(ctx: Context, agent_id: str, *, instance_id: str) -> Agent:
         # The instance first, then the agent: the lock order of ServerInstanceRepository.
         if not tx.uow.instances.is_known(instance_id):
             raise InstanceForgotten("This server was given up for dead; reconnect.")
+        # A count for an unknown agent would break the storage's foreign key (a 500):
+        # its absence is the answer. Read again after counting, which queues this unit
+        # behind the other counts of the agent, so the agent is read as they left it.
+        _load(tx, agent_id)
         tx.uow.instances.count_connection(instance_id, agent_id)
         return _change_presence(ctx, tx, _load(tx, agent_id), chatcore.presence.connect)
 

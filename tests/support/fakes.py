@@ -1,8 +1,9 @@
-"""Fakes at chatcore's ports, and nowhere else: the domain under test is the real one.
+"""Fakes at chatcore's non-storage ports, and nowhere else: the domain under test is the real one.
 
-``make_context()`` wires the real use-case Context to in-memory storage, a
-publisher that records, a clock that moves only when told, counting ids, a
-transparent password hasher and readable signed tokens.
+``make_context()`` wires the real use-case Context to the real in-memory store
+(adapters.memory, watched at its commits), a publisher that records, a clock
+that moves only when told, counting ids, a transparent password hasher and
+readable signed tokens.
 """
 
 from __future__ import annotations
@@ -13,14 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from fake_storage import (
-    CommitFailed,
-    FakeUnitOfWork,
-    InMemoryDatabase,
-    IntegrityError,
-    Tables,
-)
-
+from adapters.memory import IntegrityError
+from adapters.memory.tables import Tables
 from chatcore.bot import FaqEntry
 from chatcore.conversation import Conversation
 from chatcore.errors import Unauthorized
@@ -28,6 +23,7 @@ from chatcore.escalation import UNLIMITED
 from chatcore.events import ConversationUpdated, DomainEvent, MessageCreated
 from chatcore.ports import IssuedToken, TokenClaims
 from chatcore.usecases import Context, Policy
+from support.watched_store import CommitFailed, WatchedStore
 
 __all__ = [
     "SAMPLE_FAQS",
@@ -35,13 +31,12 @@ __all__ = [
     "FakeClock",
     "FakeHasher",
     "FakeTokens",
-    "FakeUnitOfWork",
     "Fakes",
-    "InMemoryDatabase",
     "IntegrityError",
     "RecordingPublisher",
     "SequentialIds",
     "Tables",
+    "WatchedStore",
     "make_context",
 ]
 
@@ -165,7 +160,7 @@ class FakeTokens:
 class RecordingPublisher:
     """Keeps every published batch; checks that what an event reports is committed."""
 
-    def __init__(self, database: InMemoryDatabase | None = None) -> None:
+    def __init__(self, database: WatchedStore | None = None) -> None:
         self.batches: list[tuple[DomainEvent, ...]] = []
         self._database = database
 
@@ -177,7 +172,7 @@ class RecordingPublisher:
         self.batches.append(tuple(events))
 
     @staticmethod
-    def _check_committed(database: InMemoryDatabase, events: Sequence[DomainEvent]) -> None:
+    def _check_committed(database: WatchedStore, events: Sequence[DomainEvent]) -> None:
         writer = database.writer
         if writer is not None and not writer.committed:
             raise AssertionError("events were published before the commit")
@@ -203,7 +198,7 @@ class RecordingPublisher:
 
 @dataclass(frozen=True, slots=True)
 class Fakes:
-    db: InMemoryDatabase
+    db: WatchedStore
     publisher: RecordingPublisher
     clock: FakeClock
     ids: SequentialIds
@@ -223,8 +218,7 @@ def make_context(
     faqs: Sequence[FaqEntry] = SAMPLE_FAQS,
     token_ttl: timedelta = timedelta(hours=12),
 ) -> tuple[Context, Fakes]:
-    db = InMemoryDatabase()
-    db.seed(faqs=list(faqs))
+    db = WatchedStore(faqs=faqs)
     fakes = Fakes(
         db=db,
         publisher=RecordingPublisher(db),
