@@ -13,13 +13,18 @@ from functools import partial
 from adapters.postgres import PostgresDatabase
 from chatcore.agents import Agent, Role
 from chatcore.bot import FaqEntry
-from chatcore.conversation import ConversationView, Status
+from chatcore.conversation import Status
 from chatcore.errors import SlugTaken
-from chatcore.events import AgentAssigned, ConversationUpdated, MessageCreated
 from chatcore.usecases import Actor, Context, customer
 from chatcore.usecases import admin as admin_usecases
 from support.contracts.storage import committed, make_agent
-from support.races import PostgresRace, RecordingPublisher, check_capacity_race, race
+from support.races import (
+    PostgresRace,
+    RecordingPublisher,
+    check_capacity_race,
+    check_one_assignment,
+    race,
+)
 
 
 class TestOneConversation(PostgresRace):
@@ -41,21 +46,10 @@ class TestOneConversation(PostgresRace):
             ]
         )
 
-        views = [o for o in outcomes if isinstance(o, ConversationView)]
-        assert len(views) == 50, [o for o in outcomes if isinstance(o, Exception)]
-        holders = {view.assigned_agent.id for view in views if view.assigned_agent}
-        assert len(holders) == 1
-        assert all(view.conversation.status is Status.AGENT for view in views)
-        (holder,) = holders
-        assert holder in {agent.id for agent in agents}
-        assert len(self.joined_messages(database, chat_id)) == 1
-        assert [e.agent.id for e in publisher.of(AgentAssigned)] == [holder]
-        assert len(publisher.of(ConversationUpdated)) == 1
-        assert len(publisher.of(MessageCreated)) == 1
-        with database.uow(write=False) as uow:
-            loads = {c.agent_id: c.load for c in uow.agents.candidates()}
-            assert loads[holder] == 1
-            assert sum(loads.values()) == 1
+        assert len(outcomes) == 50
+        check_one_assignment(
+            outcomes, chat_id=chat_id, agents=agents, publisher=publisher, uow=database.uow
+        )
 
 
 class TestCapacity(PostgresRace):

@@ -32,10 +32,11 @@ def test_a_late_first_answer_does_not_hide_a_new_quick_question(
     agent.page.route(FAQS, hold_the_first_read)
     agent.page.goto(live_server.url + "/console#/admin/faqs")
     expect(agent.page.get_by_test_id("admin-faqs")).to_be_visible(timeout=WAIT_MS)
-    agent.page.get_by_test_id("faq-slug").fill("gift-cards")
-    agent.page.get_by_test_id("faq-question").fill("Do you sell gift cards?")
-    agent.page.get_by_test_id("faq-answer").fill("Yes: from 10 to 200 dollars, by email.")
-    agent.page.get_by_test_id("faq-submit").click()
+    agent.add_quick_question(
+        "gift-cards",
+        question="Do you sell gift cards?",
+        answer="Yes: from 10 to 200 dollars, by email.",
+    )
     new_row = agent.page.get_by_test_id("faq-row").filter(has_text="gift-cards")
     expect(new_row).to_have_count(1, timeout=WAIT_MS)
 

@@ -44,10 +44,11 @@ def test_a_new_quick_question_reaches_the_widget_and_logout_kills_the_token(
 
     agent.page.goto(live_server.url + "/console#/admin/faqs")
     expect(agent.page.get_by_test_id("admin-faqs")).to_be_visible(timeout=WAIT_MS)
-    agent.page.get_by_test_id("faq-slug").fill("gift-cards")
-    agent.page.get_by_test_id("faq-question").fill("Do you sell gift cards?")
-    agent.page.get_by_test_id("faq-answer").fill("Yes: from 10 to 200 dollars, by email.")
-    agent.page.get_by_test_id("faq-submit").click()
+    agent.add_quick_question(
+        "gift-cards",
+        question="Do you sell gift cards?",
+        answer="Yes: from 10 to 200 dollars, by email.",
+    )
     expect(agent.page.get_by_test_id("faq-row").filter(has_text="gift-cards")).to_have_count(
         1, timeout=WAIT_MS
     )

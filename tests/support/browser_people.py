@@ -14,7 +14,10 @@ ADMIN_NAME = "Alice"
 WAIT_MS = 10_000
 
 
-class Customer:
+class Person:
+    """Someone at a browser of their own: a context, a page, and the dialogs they saw
+    (dismissed, so a test never hangs on one)."""
+
     def __init__(self, browser: Browser, url: str, **context: object) -> None:
         self.context = browser.new_context(**context)  # type: ignore[arg-type]
         self.page = self.context.new_page()
@@ -26,6 +29,8 @@ class Customer:
         self.dialogs.append(dialog.message)
         dialog.dismiss()
 
+
+class Customer(Person):
     def open_chat(self) -> None:
         self.page.goto(self.url + "/demo")
         self.page.get_by_test_id("launcher").click()
@@ -48,17 +53,16 @@ class Customer:
         self.page.screenshot(path=str(folder / name))
 
 
-class Agent:
+class Agent(Person):
     def __init__(self, browser: Browser, url: str) -> None:
-        self.context = browser.new_context(viewport={"width": 1280, "height": 800})
-        self.page = self.context.new_page()
-        self.url = url
-        self.dialogs: list[str] = []
-        self.page.on("dialog", self._dismiss)
+        super().__init__(browser, url, viewport={"width": 1280, "height": 800})
 
-    def _dismiss(self, dialog: Dialog) -> None:
-        self.dialogs.append(dialog.message)
-        dialog.dismiss()
+    def add_quick_question(self, slug: str, *, question: str, answer: str) -> None:
+        """On the admin page of quick questions (already open), add one."""
+        self.page.get_by_test_id("faq-slug").fill(slug)
+        self.page.get_by_test_id("faq-question").fill(question)
+        self.page.get_by_test_id("faq-answer").fill(answer)
+        self.page.get_by_test_id("faq-submit").click()
 
     def set_up_first_admin(self) -> None:
         self.page.goto(self.url + "/console")

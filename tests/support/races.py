@@ -75,6 +75,34 @@ def joined_messages(uow: UnitOfWorkFactory, conversation_id: str) -> list[str]:
     ]
 
 
+def check_one_assignment(
+    outcomes: Sequence[object],
+    *,
+    chat_id: str,
+    agents: Sequence[Agent],
+    publisher: RecordingPublisher,
+    uow: UnitOfWorkFactory,
+) -> str:
+    """After escalations of one chat raced: every call answered, one agent holds it,
+    announced once, with one load counted. Answers the holder's id."""
+    views = [o for o in outcomes if isinstance(o, ConversationView)]
+    assert len(views) == len(outcomes), [o for o in outcomes if isinstance(o, Exception)]
+    holders = {view.assigned_agent.id for view in views if view.assigned_agent}
+    assert len(holders) == 1
+    assert all(view.conversation.status is Status.AGENT for view in views)
+    (holder,) = holders
+    assert holder in {agent.id for agent in agents}
+    assert len(joined_messages(uow, chat_id)) == 1
+    assert [e.agent.id for e in publisher.of(AgentAssigned)] == [holder]
+    assert len(publisher.of(ConversationUpdated)) == 1
+    assert len(publisher.of(MessageCreated)) == 1
+    with uow(write=False) as unit:
+        loads = {c.agent_id: c.load for c in unit.agents.candidates()}
+        assert loads[holder] == 1
+        assert sum(loads.values()) == 1
+    return holder
+
+
 def check_capacity_race(
     outcomes: Sequence[object],
     *,
@@ -167,24 +195,13 @@ class OneConversationRaces(EscalationRaces):
 
         outcomes = race([lambda: customer.escalate(ctx, chat_id, session_id=session)] * 50)
 
-        views = [o for o in outcomes if isinstance(o, ConversationView)]
-        assert len(views) == 50, [o for o in outcomes if isinstance(o, Exception)]
-        holders = {view.assigned_agent.id for view in views if view.assigned_agent}
-        assert len(holders) == 1
-        assert all(view.conversation.status is Status.AGENT for view in views)
-        (holder,) = holders
-        assert holder in {agent.id for agent in agents}
-        assert len(self.joined_messages(database, chat_id)) == 1
-        assert [e.agent.id for e in publisher.of(AgentAssigned)] == [holder]
-        assert len(publisher.of(ConversationUpdated)) == 1
-        assert len(publisher.of(MessageCreated)) == 1
+        holder = check_one_assignment(
+            outcomes, chat_id=chat_id, agents=agents, publisher=publisher, uow=database.uow
+        )
         with database.uow(write=False) as uow:
             stored = uow.conversations.get(chat_id)
             assert stored is not None
             assert (stored.status, stored.assigned_agent_id) == (Status.AGENT, holder)
-            loads = {c.agent_id: c.load for c in uow.agents.candidates()}
-            assert loads[holder] == 1
-            assert sum(loads.values()) == 1
 
 
 class CapacityRaces(EscalationRaces):
