@@ -53,6 +53,26 @@ def _redact_pair(pair: re.Match[str]) -> str:
     return pair.group(0)
 
 
+class MalformedFramesAreWarnings(logging.Filter):
+    """A text frame that is not UTF-8 is the client's fault, not ours: one warning line.
+
+    uvicorn's websockets protocol closes such a socket with 1007 itself (our app never
+    sees the frame) but logs it as an error with a traceback, so any client could fill
+    the log with tracebacks. Only that record is changed.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, UnicodeDecodeError) and record.msg == _INVALID_UTF8:
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg = "Invalid UTF-8 in a text frame from a client; closed with 1007."
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+_INVALID_UTF8 = "Invalid UTF-8 sequence received from client."
+
+
 def uvicorn_config(app: ASGIApp, settings: Settings, **overrides: Any) -> uvicorn.Config:
     options: dict[str, Any] = {
         "host": settings.host,
@@ -86,4 +106,7 @@ def uvicorn_config(app: ASGIApp, settings: Settings, **overrides: Any) -> uvicor
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactSecrets) for f in logger.filters):
             logger.addFilter(RedactSecrets())
+    errors = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, MalformedFramesAreWarnings) for f in errors.filters):
+        errors.addFilter(MalformedFramesAreWarnings())
     return config
