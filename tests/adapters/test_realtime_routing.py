@@ -63,6 +63,12 @@ def _agent_conversation(data: dict[str, Any]) -> None:
         assert set(data["last_message"]) == MESSAGE_KEYS
 
 
+def _outsider_conversation(data: dict[str, Any]) -> None:
+    """What an agent who may not read it is sent: a customer's view, without the email."""
+    _customer_conversation(data)
+    assert data["customer"]["email"] is None, data
+
+
 async def _ready(*clients: WsClient) -> None:
     for client in clients:
         await client.next_frame("system.connected")
@@ -168,6 +174,8 @@ def test_escalation_messages_and_close_reach_each_their_own(
                 assert updated["data"]["assigned_agent"]["id"] == crew.alice.id
                 if client is customer:
                     _customer_conversation(updated["data"])
+                elif client is bob:  # neither holder nor admin: 403 over REST
+                    _outsider_conversation(updated["data"])
                 else:
                     _agent_conversation(updated["data"])
             for client in (customer, *holder, admin):  # the holder needs no subscribe
@@ -205,6 +213,10 @@ def test_escalation_messages_and_close_reach_each_their_own(
                 updated = await client.next_frame("conversation.updated", conversation_id=x)
                 assert updated["data"]["status"] == "closed"
                 assert updated["data"]["closed_at"] is not None
+                if client is bob:
+                    _outsider_conversation(updated["data"])
+                elif client is not customer:  # the holder, who closed it, and an admin
+                    _agent_conversation(updated["data"])
             for client in everyone:
                 await client.expect_nothing_more(conversation_id=x)
             assert_private(customer, crew.emails)

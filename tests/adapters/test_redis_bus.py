@@ -22,8 +22,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.realtime.outbound import (
+    ConversationFrames,
     UndecodableBroadcast,
     broadcast_for,
+    event_to_bytes,
     from_bytes,
     to_bytes,
 )
@@ -37,7 +39,7 @@ from adapters.redis_bus.codec import (
 )
 from adapters.redis_bus.dispatch import Dispatcher
 from chatcore.agents import AgentSummary
-from chatcore.conversation import Conversation, ConversationView, Customer, Status
+from chatcore.conversation import Conversation, ConversationView, Customer, Status, readable_by
 from chatcore.events import (
     AgentAccessRevoked,
     AgentAssigned,
@@ -135,13 +137,41 @@ def test_every_event_becomes_frames_that_survive_the_trip(event: DomainEvent) ->
     broadcast = broadcast_for(event, now=T0)
     assert from_bytes(to_bytes(broadcast)) == broadcast
     # The frames are the contract's envelopes, encoded once where it was published.
-    frames = ("text", "for_customers", "for_agents", "last_words")
-    texts = [getattr(broadcast, name) for name in frames if hasattr(broadcast, name)]
+    frames = ("text", "for_customers", "for_agents", "for_outsiders", "last_words")
+    texts = [text for name in frames if (text := getattr(broadcast, name, None)) is not None]
     assert texts
     for text in texts:
         frame = msgspec.json.decode(text)
         assert set(frame) == {"type", "conversation_id", "data", "sent_at"}
         assert frame["sent_at"] == "2026-11-25T21:49:26.123Z"
+
+
+@given(
+    event=st.builds(ConversationUpdated, _views, st.booleans(), st.none() | _ids),
+    stranger=_ids,
+)
+def test_agents_who_may_not_read_a_conversation_get_it_without_email_or_last_message(
+    event: ConversationUpdated, stranger: str
+) -> None:
+    broadcast = from_bytes(event_to_bytes(event, now=T0))  # as another instance gets it
+    assert isinstance(broadcast, ConversationFrames)
+    conversation = event.view.conversation
+    # A third text only when agents who may not read it hear it: every agent, not all readers.
+    some_may_not = not readable_by(conversation, "", is_admin=False)
+    assert (broadcast.for_outsiders is not None) == (broadcast.every_agent and some_may_not)
+    assert broadcast.for_agent(stranger, is_admin=True) == broadcast.for_agents
+    named = (conversation.assigned_agent_id, conversation.closed_by_id)
+    for agent_id in {stranger, *(agent for agent in named if agent is not None)}:
+        text = broadcast.for_agent(agent_id, is_admin=False)
+        if readable_by(conversation, agent_id, is_admin=False):
+            assert text == broadcast.for_agents
+        elif broadcast.every_agent:
+            data = msgspec.json.decode(text)["data"]
+            assert data["customer"] == {
+                "display_name": conversation.customer.display_name,
+                "email": None,
+            }
+            assert "last_message" not in data
 
 
 _items = st.one_of(

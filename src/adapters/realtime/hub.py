@@ -3,7 +3,8 @@
 Broadcasts come in after commit, in commit order, their frames already encoded
 (adapters/realtime/outbound.py): the hub picks the sockets the contract's table
 names, from the registry, and queues the text on them. A socket that qualifies
-twice (subscribed *and* assigned) gets it once.
+twice (subscribed *and* assigned) gets it once. An agent who hears of a
+conversation it may not read gets the preview without the customer's email.
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ class Hub:
             set(registry.agents) if frames.every_agent else registry.connections_of(frames.holder)
         )
         for connection in agents:
-            connection.send_about(conversation_id, frames.for_agents)
+            text = frames.for_agent(connection.agent_id, is_admin=connection.is_admin)
+            connection.send_about(conversation_id, text)
         if frames.watchers is not None:
             self._end_subscriptions_no_longer_allowed(conversation_id, frames.watchers)
 

@@ -27,6 +27,8 @@ from adapters.realtime.frames import (
 )
 from adapters.realtime.typing_state import CUSTOMER
 from adapters.wire import (
+    ConversationOut,
+    CustomerOut,
     assigned_agent_out,
     conversation_listing_out,
     conversation_out,
@@ -66,6 +68,17 @@ class ConversationFrames(msgspec.Struct, tag="conversation", array_like=True, fr
     # Subscriptions that end: None, none do; else only these agents (and admins) may
     # still watch it (chatcore.conversation.readable_by, decided where it was published).
     watchers: tuple[str, ...] | None
+    # Added later, with defaults, so a broadcast from an older instance still decodes
+    # (and an older instance ignores them). Agents who hear it but may not read it over
+    # REST (not an admin, not in ``readers``) get ``for_outsiders``: no customer email,
+    # no last message. None when every agent who hears it may read it.
+    for_outsiders: str | None = None
+    readers: tuple[str, ...] = ()
+
+    def for_agent(self, agent_id: str | None, *, is_admin: bool) -> str:
+        if self.for_outsiders is None or is_admin or agent_id in self.readers:
+            return self.for_agents
+        return self.for_outsiders
 
 
 class AssignedFrames(msgspec.Struct, tag="assigned", array_like=True, frozen=True):
@@ -179,15 +192,28 @@ def _conversation_updated(event: ConversationUpdated, now: datetime) -> Conversa
     holder = conversation.assigned_agent_id if conversation.status is Status.AGENT else None
     for_customers = conversation_out(view)
     for_agents = conversation_listing_out(view)
+    every_agent = conversation.status is Status.AUTOMATED or event.status_changed
+    readers = _who_may_watch(conversation)
     ends = event.status_changed or event.previous_agent_id is not None
+    # Only then do agents who may not read it hear it: at most one more text per event.
+    outsiders_hear_it = every_agent and readers is not None
     return ConversationFrames(
         cid,
         holder,
-        every_agent=conversation.status is Status.AUTOMATED or event.status_changed,
+        every_agent=every_agent,
         for_customers=encode("conversation.updated", for_customers, now=now, conversation_id=cid),
         for_agents=encode("conversation.updated", for_agents, now=now, conversation_id=cid),
-        watchers=_who_may_watch(conversation) if ends else None,
+        watchers=readers if ends else None,
+        for_outsiders=_without_email(for_customers, now=now) if outsiders_hear_it else None,
+        readers=readers or (),
     )
+
+
+def _without_email(shown: ConversationOut, *, now: datetime) -> str:
+    """What an agent who may not read the conversation learns: never the customer's email."""
+    customer = CustomerOut(shown.customer.display_name, email=None)
+    preview = msgspec.structs.replace(shown, customer=customer)
+    return encode("conversation.updated", preview, now=now, conversation_id=shown.id)
 
 
 _NOBODY = ""  # no agent has this id
