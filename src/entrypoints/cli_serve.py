@@ -32,6 +32,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         add_setting(serve, name)
     add_setting(serve, "ws_queue_frames")
     add_setting(serve, "instance_timeout_seconds")
+    add_setting(serve, "header_timeout_seconds")
     serve.set_defaults(run=serve_forever)
 
 

@@ -47,6 +47,8 @@ class Settings:
     # Several instances on one database: one silent this long is taken for dead and
     # its agents' connections let go (docs/deploying.md).
     instance_timeout_seconds: int = 30
+    # A connection that has not finished its request headers this long is closed.
+    header_timeout_seconds: int = 10
 
     @classmethod
     def load(
@@ -191,6 +193,7 @@ PARSERS: dict[str, Callable[[str, str], Any]] = {
     "typing_timeout_seconds": _integer(1, 600),
     "ws_queue_frames": _integer(1, 100000),
     "instance_timeout_seconds": _integer(1, 3600),
+    "header_timeout_seconds": _integer(1, 600),
 }
 assert set(PARSERS) == {f.name for f in fields(Settings)}, "every setting needs a parser"
 
