@@ -24,7 +24,7 @@ from adapters.web import web_routes
 from chatcore.events import DomainEvent
 from chatcore.ports import Clock, EventPublisher, UnitOfWork
 from chatcore.usecases import Context, Policy
-from entrypoints.settings import Settings, is_postgres, resolve_secret
+from entrypoints.settings import Settings, is_postgres, resolve_secret, trusted_hosts
 
 
 class Database(Protocol):
@@ -164,6 +164,7 @@ def build(settings: Settings, *, limits: Limits | None = None) -> Chatcore:
         core.ctx,
         readiness=lambda: realtime.ready() and core.database.ping(),
         allowed_origins=settings.allowed_origins,
+        allowed_hosts=trusted_hosts(settings),
         trust_proxy=settings.trust_proxy,
         rate_limits=rate_limits,
         extra_routes=[*realtime.routes, *web_routes()],

@@ -37,6 +37,7 @@ class Settings:
     agent_capacity: int = 0  # 0: unlimited
     presence_grace_seconds: int = 60
     allowed_origins: tuple[str, ...] = ()  # empty: the agent side is same-origin only
+    allowed_hosts: tuple[str, ...] = ()  # empty: the served address, localhost, 127.0.0.1
     rate_limits: bool = True
     trust_proxy: bool = False
     bcrypt_rounds: int = 12
@@ -175,6 +176,19 @@ def _origins(raw: str, source: str) -> tuple[str, ...]:
     return origins
 
 
+def _hosts(raw: str, source: str) -> tuple[str, ...]:
+    hosts = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for host in hosts:
+        if any(c.isspace() or c in "/?#@" for c in host):
+            raise _bad(source, host, "comma-separated host names like support.example.com")
+    return hosts
+
+
+def trusted_hosts(settings: Settings) -> tuple[str, ...]:
+    """The ``Host`` names to answer: the configured ones, else the address served and loopback."""
+    return settings.allowed_hosts or (settings.host, "localhost", "127.0.0.1")
+
+
 PARSERS: dict[str, Callable[[str, str], Any]] = {
     "host": _host,
     "port": _integer(1, 65535),
@@ -186,6 +200,7 @@ PARSERS: dict[str, Callable[[str, str], Any]] = {
     "agent_capacity": _integer(0),
     "presence_grace_seconds": _integer(0),
     "allowed_origins": _origins,
+    "allowed_hosts": _hosts,
     "rate_limits": _on_off,
     "trust_proxy": _on_off,
     "bcrypt_rounds": _integer(4, 31),

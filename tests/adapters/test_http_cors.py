@@ -57,7 +57,8 @@ def test_customer_answers_and_errors_carry_cors_headers(live_server: LiveServer)
         missing = client.get(f"{CUSTOMER}/conversations/nope", headers={**origin, **chat.headers})
         error_of(missing, 404, "not_found")
         assert missing.headers["access-control-allow-origin"] == WIDGET_SITE
-        bad = client.post(f"{chat.path}/messages", content=b"{", headers={**origin, **chat.headers})
+        headers = {**origin, **chat.headers, "Content-Type": "application/json"}
+        bad = client.post(f"{chat.path}/messages", content=b"{", headers=headers)
         error_of(bad, 400, "validation_error")
         assert bad.headers["access-control-allow-origin"] == WIDGET_SITE
 

@@ -226,9 +226,27 @@ def test_listing_query_limits(
 def test_bodies_that_are_not_json_objects_are_400_without_fields(
     client: httpx.Client, chat: Chat, raw: bytes
 ) -> None:
-    response = client.post(f"{chat.path}/messages", content=raw, headers=chat.headers)
+    headers = {**chat.headers, "Content-Type": "application/json"}
+    response = client.post(f"{chat.path}/messages", content=raw, headers=headers)
     error = error_of(response, 400, "validation_error")
     assert "fields" not in error
+
+
+@pytest.mark.parametrize("declared", [None, "text/plain", "application/jsonx", "text/json"])
+def test_a_body_not_declared_json_is_415_where_400_would_be(
+    client: httpx.Client, chat: Chat, declared: str | None
+) -> None:
+    typed = {"Content-Type": declared} if declared else {}
+    valid = json.dumps({"body": "hello"}).encode()
+    response = client.post(
+        f"{chat.path}/messages", content=valid, headers={**chat.headers, **typed}
+    )
+    error_of(response, 415, "unsupported_media_type")
+    # After 401: an agent endpoint without a token says so first.
+    unauthenticated = client.post(f"{AGENT}/presence", content=b"{", headers=typed)
+    error_of(unauthenticated, 401, "unauthorized")
+    charset = {**chat.headers, "Content-Type": "Application/JSON; charset=UTF-8"}
+    expect(client.post(f"{chat.path}/messages", content=valid, headers=charset), 201)
 
 
 def test_a_required_body_that_is_missing_is_400(client: httpx.Client, chat: Chat) -> None:
@@ -244,9 +262,10 @@ def _padded(size: int) -> bytes:
 
 def test_64_kib_is_accepted_one_byte_more_is_413(client: httpx.Client, chat: Chat) -> None:
     path = f"{chat.path}/messages"
-    expect(client.post(path, content=_padded(LIMIT), headers=chat.headers), 201)
+    headers = {**chat.headers, "Content-Type": "application/json"}
+    expect(client.post(path, content=_padded(LIMIT), headers=headers), 201)
     error_of(
-        client.post(path, content=_padded(LIMIT + 1), headers=chat.headers),
+        client.post(path, content=_padded(LIMIT + 1), headers=headers),
         413,
         "payload_too_large",
     )

@@ -16,6 +16,7 @@ from entrypoints.settings import (
     env_name,
     resolve_secret,
     secret_path,
+    trusted_hosts,
 )
 
 
@@ -95,6 +96,8 @@ def test_an_empty_variable_counts_as_unset() -> None:
         ("CHATCORE_BCRYPT_ROUNDS", "32"),
         ("CHATCORE_ALLOWED_ORIGINS", "support.example.com"),
         ("CHATCORE_ALLOWED_ORIGINS", "https://a.example/console"),
+        ("CHATCORE_ALLOWED_HOSTS", "https://chat.example.com"),
+        ("CHATCORE_ALLOWED_HOSTS", "chat.example.com/console"),
         ("CHATCORE_SECRET_KEY", "short"),
         ("CHATCORE_HOST", "my host"),
     ],
@@ -104,6 +107,14 @@ def test_bad_values_name_their_variable(variable: str, value: str) -> None:
         Settings.load({}, {variable: value})
     assert variable in raised.value.message
     assert isinstance(raised.value, SystemExit)
+
+
+def test_allowed_hosts_default_to_the_served_address_and_loopback() -> None:
+    assert trusted_hosts(Settings.load({}, {})) == ("127.0.0.1", "localhost", "127.0.0.1")
+    served = Settings.load({}, {"CHATCORE_HOST": "10.0.0.5"})
+    assert trusted_hosts(served) == ("10.0.0.5", "localhost", "127.0.0.1")
+    listed = Settings.load({}, {"CHATCORE_ALLOWED_HOSTS": " chat.example.com, *.example.org "})
+    assert trusted_hosts(listed) == ("chat.example.com", "*.example.org")
 
 
 def test_bad_option_names_the_option() -> None:

@@ -71,6 +71,7 @@ ERROR_CODES = {
     405: {"method_not_allowed"},
     409: {"invalid_state", "no_agent_available", "email_taken", "slug_taken"},
     413: {"payload_too_large"},
+    415: {"unsupported_media_type"},
     429: {"rate_limited"},
     503: {"unavailable"},
 }

@@ -1,9 +1,10 @@
 """A real nginx in front of real chatcore servers, configured by deploy/nginx/chatcore.conf.
 
-The shipped file is used as it is but for three lines a test must own: the
-upstream's ``server`` lines (the instances' ports), ``listen`` (a free port) and
-the access log's path. Everything that makes the proxying work (the WebSocket
-upgrade, the timeouts, the log format without query strings) is the shipped text.
+The shipped file is used as it is but for the lines a test must own: the
+upstream's ``server`` lines (the instances' ports), ``listen`` (a free port), the
+access log's path, and ``server_name`` (``127.0.0.1``: a name the instances answer
+to by default). Everything that makes the proxying work (the WebSocket upgrade,
+the timeouts, the log format without query strings) is the shipped text.
 """
 
 from __future__ import annotations
@@ -46,7 +47,11 @@ def site_config(upstreams: Sequence[str], *, port: int, access_log: Path) -> str
     text = text.replace("    keepalive 32;", servers + "    keepalive 32;", 1)
     text, listens = re.subn(r"(?m)^    listen 80;$", f"    listen 127.0.0.1:{port};", text)
     text, logs = re.subn(r"/var/log/nginx/chatcore\.access\.log", str(access_log), text)
-    if (upstream_lines, listens, logs) != (2, 1, 1):
+    # The address the tests call nginx by, and a name the instances answer to by default.
+    text, names = re.subn(
+        r"(?m)^    server_name chat\.example\.com;$", "    server_name 127.0.0.1;", text
+    )
+    if (upstream_lines, listens, logs, names) != (2, 1, 1, 1):
         raise AssertionError(f"{SHIPPED} no longer has the lines this test replaces")
     return text
 

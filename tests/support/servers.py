@@ -103,7 +103,7 @@ def in_process(app: ASGIApp) -> Iterator[httpx.Client]:
 
     A server error comes back as the 500 the app answers, as a real client would see it.
     """
-    with httpx.Client(transport=_InProcess(app), base_url="http://in-process") as client:
+    with httpx.Client(transport=_InProcess(app), base_url="http://localhost") as client:
         yield client
 
 

@@ -8,6 +8,7 @@ the server's own pages (same origin, which needs no CORS at all).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import Response
@@ -31,6 +32,23 @@ AGENT_RULES = {
 
 def _normal(origin: str) -> str:
     return origin.strip().rstrip("/").lower()
+
+
+def same_origin_or_allowed(headers: Headers, allowed_origins: Sequence[str]) -> bool:
+    """Whether a browser's request comes from our own pages or an allowed origin.
+
+    No ``Origin`` at all is not a browser's cross-site request (curl, the CLI, tests).
+    Our own pages send the address they were loaded from, which is the ``Host`` the
+    request names; the host middleware has already refused a ``Host`` we do not serve.
+    """
+    origin = headers.get("origin")
+    if origin is None:
+        return True
+    allowed = {_normal(o) for o in allowed_origins}
+    if "*" in allowed or _normal(origin) in allowed:
+        return True
+    netloc = urlsplit(origin.strip()).netloc.lower()
+    return bool(netloc) and netloc == headers.get("host", "").strip().lower()
 
 
 class CorsMiddleware:

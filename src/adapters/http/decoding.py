@@ -43,6 +43,27 @@ async def read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
+def unsupported_type() -> ApiError:
+    return ApiError(415, "unsupported_media_type", "The body must be sent as application/json.")
+
+
+def require_json(request: Request, raw: bytes) -> None:
+    """A body is JSON only when it says so: 415 for any other declared type.
+
+    A browser posts text/plain, form and multipart bodies cross-site without asking
+    (no CORS preflight); only ``application/json`` needs the preflight that other
+    origins fail. So refusing the rest keeps another site's forms out of login,
+    registration and the customer endpoints. A bodiless call needs no type.
+    """
+    declared = request.headers.get("content-type")
+    if declared is None:
+        if raw.strip():
+            raise unsupported_type()
+        return
+    if declared.split(";", 1)[0].strip().lower() != "application/json":
+        raise unsupported_type()
+
+
 def decode_body(raw: bytes, kind: type[S], *, optional: bool = False) -> S:
     if not raw.strip():
         if optional:

@@ -3,7 +3,7 @@
 An ``Endpoint`` says what a route takes (auth, body, query), what it answers
 and which refusals it may give. ``build_routes`` turns the table into Starlette
 routes that do the common part in the contract's check order: who is calling
-(401), then the input (413, 400), then the endpoint's rate limit (429); the
+(401), then the input (413, 415, 400), then the endpoint's rate limit (429); the
 handler then calls one use case, whose refusals come in the order 404, 403, 409.
 """
 
@@ -21,7 +21,9 @@ from starlette.routing import Route
 
 from adapters.http.auth import Auth, identify, session_id
 from adapters.http.client import client_address
-from adapters.http.decoding import decode_body, decode_query, read_body
+from adapters.http.cors import same_origin_or_allowed
+from adapters.http.decoding import decode_body, decode_query, read_body, require_json
+from adapters.http.errors import ApiError
 from adapters.http.throttle import Throttle, admit
 from adapters.ratelimit import RateLimits
 from adapters.threads import run
@@ -46,6 +48,7 @@ class Runtime:
     trust_proxy: bool = False
     openapi: bytes = b"{}"
     limits: RateLimits | None = None  # None: CHATCORE_RATE_LIMITS=off
+    allowed_origins: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +117,9 @@ class Endpoint:
     errors: tuple[int, ...] = ()
     # The rate limit its requests count against, checked before the handler runs.
     throttle: Throttle | None = None
+    # Browsers may call it only from our own pages or an allowed origin (403 else):
+    # for calls that need no token, which a foreign page could otherwise make.
+    own_origin_only: bool = False
     description: str = ""
 
     @property
@@ -125,10 +131,10 @@ class Endpoint:
         if self.body is not None or self.query is not None:
             implied.add(400)
         if self.body is not None:
-            implied.add(413)
+            implied.update((413, 415))
         if self.auth.reads_token:
             implied.add(401)
-        if self.auth is Auth.SESSION or self.audience is Audience.ADMIN:
+        if self.auth is Auth.SESSION or self.audience is Audience.ADMIN or self.own_origin_only:
             implied.add(403)
         if "{" in self.path:
             implied.add(404)
@@ -145,10 +151,15 @@ def _serve(endpoint: Endpoint, runtime: Runtime) -> Callable[[Request], Awaitabl
         body = None
         if endpoint.body is not None:
             raw = await read_body(request)
+            require_json(request, raw)
             body = decode_body(raw, endpoint.body, optional=endpoint.body_optional)
         query = None
         if endpoint.query is not None:
             query = decode_query(request.query_params, endpoint.query)
+        if endpoint.own_origin_only and not same_origin_or_allowed(
+            request.headers, runtime.allowed_origins
+        ):
+            raise ApiError(403, "forbidden", "This origin may not call the agent API.")
         if endpoint.throttle is not None and runtime.limits is not None:
             await admit(runtime.limits, endpoint.throttle, request, trust_proxy=runtime.trust_proxy)
         return await endpoint.handler(Call(request, runtime, actor, body, query))

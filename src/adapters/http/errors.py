@@ -43,6 +43,7 @@ ErrorCode = Literal[
     "email_taken",
     "slug_taken",
     "payload_too_large",
+    "unsupported_media_type",
     "rate_limited",
     "unavailable",
     "internal_error",
@@ -123,6 +124,7 @@ HTTP_CODES: dict[int, tuple[ErrorCode, str]] = {
     404: ("not_found", "No such resource exists."),
     405: ("method_not_allowed", "This method is not allowed here."),
     413: ("payload_too_large", "The request body is over 64 KiB."),
+    415: ("unsupported_media_type", "The body must be sent as application/json."),
     429: ("rate_limited", "Too many requests. Try again later."),
     503: ("unavailable", "The service is not ready."),
 }

@@ -22,6 +22,7 @@ ERROR_MEANINGS = {
     404: "No such conversation, quick question or agent",
     409: "The current state does not allow it",
     413: "The request body is over 64 KiB",
+    415: "A body not sent as `application/json` (a cross-site form post, say)",
     429: "Over a rate limit: `Retry-After` says how many seconds to wait",
     503: "Storage is busy past its timeout: retry after `Retry-After` seconds",
 }

@@ -171,13 +171,15 @@ ENDPOINTS = (
         summary="Register an agent: the first one needs no token and becomes admin",
         description=(
             "After the first agent, only an admin may register (no token 401, an agent 403). "
-            "`role` is our addition, default `agent`."
+            "`role` is our addition, default `agent`. A browser on a page of another origin "
+            "than ours or `CHATCORE_ALLOWED_ORIGINS` is refused (403)."
         ),
         auth=Auth.BEARER_UNLESS_SETUP,
         status=201,
         response=AgentOut,
         body=Register,
         errors=(403, 409),
+        own_origin_only=True,
     ),
     _agent(
         method="POST",
@@ -187,11 +189,13 @@ ENDPOINTS = (
         summary="Log in: a wrong email or password is the same 401",
         description=(
             "Failed logins are limited per email and per client address (429 with "
-            "`Retry-After`, the same whether the email exists or not)."
+            "`Retry-After`, the same whether the email exists or not). A browser on a page of "
+            "another origin than ours or `CHATCORE_ALLOWED_ORIGINS` is refused (403)."
         ),
         response=LoginOut,
         body=Login,
         errors=(401, 429),
+        own_origin_only=True,
     ),
     _agent(
         method="POST",

@@ -69,17 +69,29 @@ async def _favicon(request: Request) -> Response:
     return FileResponse(STATIC / "favicon.svg", headers=headers, media_type="image/svg+xml")
 
 
-class _NoSniff:
-    """Static files with the same no-sniffing rule as the pages."""
+# A file under /static is a script, a style sheet or an image, never a page: opened
+# on its own it may run nothing and sit in no frame.
+STATIC_HEADERS = {
+    **COMMON,
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; sandbox",
+}
+PAGE_SUFFIXES = (".html", ".htm")
+
+
+class _StaticFiles:
+    """The pages' files, with no second path to a page: each page has one, with its headers."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if str(scope.get("path", "")).lower().endswith(PAGE_SUFFIXES):
+            raise HTTPException(404)  # our 404 envelope, as for any file not there
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                headers += [(k.lower().encode(), v.encode()) for k, v in COMMON.items()]
+                headers += [(k.lower().encode(), v.encode()) for k, v in STATIC_HEADERS.items()]
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -94,5 +106,5 @@ def web_routes() -> list[BaseRoute]:
         _page("api-docs.html"),
         Route("/widget.js", _widget, methods=["GET", "HEAD"]),
         Route("/favicon.ico", _favicon, methods=["GET", "HEAD"]),
-        Mount("/static", app=_NoSniff(StaticFiles(directory=STATIC)), name="static"),
+        Mount("/static", app=_StaticFiles(StaticFiles(directory=STATIC)), name="static"),
     ]
