@@ -150,7 +150,13 @@ def _serve(endpoint: Endpoint, runtime: Runtime) -> Callable[[Request], Awaitabl
         if endpoint.query is not None:
             query = decode_query(request.query_params, endpoint.query)
         if endpoint.throttle is not None and runtime.limits is not None:
-            await admit(runtime.limits, endpoint.throttle, request, trust_proxy=runtime.trust_proxy)
+            await admit(
+                runtime.limits,
+                endpoint.throttle,
+                request,
+                ctx=runtime.ctx,
+                trust_proxy=runtime.trust_proxy,
+            )
         return await endpoint.handler(Call(request, runtime, actor, body, query))
 
     serve.__name__ = endpoint.operation_id
