@@ -157,3 +157,37 @@ def test_a_right_current_password_costs_no_failed_login(server: Instance) -> Non
             )
             password = new
         expect(it.post(LOGIN, json={"email": admin.email, "password": password}), 200)
+
+
+def test_a_login_flood_from_many_addresses_is_refused_not_queued(tmp_path: Path) -> None:
+    """200 parallel logins, each from its own address (behind a trusted proxy) for its
+    own email, so no rate limit stops them: the hashing line takes what it holds and
+    answers the rest 503 at once, instead of queueing every one behind the others."""
+    env = {
+        "CHATCORE_DATABASE": str(tmp_path / "served.db"),
+        "CHATCORE_RATE_LIMITS": "on",
+        "CHATCORE_TRUST_PROXY": "on",
+        "CHATCORE_BCRYPT_ROUNDS": "11",  # a hash outlasts the time 200 requests take to arrive
+    }
+    with chatcore_serve(env, log=tmp_path / "serve.log") as server:
+
+        async def flood() -> list[httpx.Response]:
+            async with _attacker(server.url, 200) as attacker:
+                return await asyncio.gather(
+                    *(
+                        attacker.post(
+                            LOGIN,
+                            json={"email": f"someone{n}@example.com", "password": WRONG},
+                            headers={"X-Forwarded-For": f"10.0.{n}.1"},
+                        )
+                        for n in range(200)
+                    )
+                )
+
+        answers = asyncio.run(flood())
+    statuses = Counter(answer.status_code for answer in answers)
+    assert statuses[401] + statuses[503] == 200, statuses
+    assert statuses[503] > 0, statuses
+    busy = [answer for answer in answers if answer.status_code == 503]
+    assert all(answer.headers["Retry-After"] == "1" for answer in busy)
+    assert {answer.json()["error"]["code"] for answer in busy} == {"unavailable"}
