@@ -18,6 +18,7 @@ from adapters.http.auth import session_id
 from adapters.http.client import client_address
 from adapters.ratelimit import LoginAttempt, RateLimits
 from adapters.threads import run, run_hashing
+from chatcore.agents import check_fields, password_problem
 from chatcore.errors import Unauthorized
 from chatcore.usecases import Actor, Context, Session, accounts, customer
 
@@ -76,6 +77,8 @@ async def change_password(
             new_password=new_password,
         )
         return
+    # A new password the rules refuse is a 400 before any 429, as every 400 is.
+    check_fields(new_password=password_problem(new_password))
     agent = await run(accounts.me, ctx, actor)
     attempt = await _limit(limits, limits.login_attempt, email=agent.email, address=address)
     await _counted(
