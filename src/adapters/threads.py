@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
@@ -19,10 +21,20 @@ WORKERS = 8
 # bcrypt gets threads of its own: it lets go of the GIL while it hashes, but each
 # hash holds its thread for a quarter of a second, and a burst of logins must not
 # take every worker from the chats.
-HASHING_WORKERS = 4
+HASHING_WORKERS = min(4, max(2, os.cpu_count() or 2))
+# Hashing calls waiting for a thread, beyond those running. A burst past this is
+# refused at once (503, retry shortly) rather than queued without end: the wait of a
+# real agent's login stays bounded by this line, not by the size of the burst.
+HASHING_WAITING = 32
 
 _workers = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="chatcore-worker")
 _hashing = ThreadPoolExecutor(max_workers=HASHING_WORKERS, thread_name_prefix="chatcore-hash")
+# Shared by every event loop of the process (tests run several), hence a thread lock.
+_hashing_places = threading.BoundedSemaphore(HASHING_WORKERS + HASHING_WAITING)
+
+
+class HashingBusy(Exception):
+    """Every password-hashing thread is busy and its waiting line is full."""
 
 
 async def run(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
@@ -37,6 +49,12 @@ async def run(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
 
 
 async def run_hashing(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
-    """Like run, for the use cases that hash or check a password (bcrypt)."""
-    call = functools.partial(fn, *args, **kwargs)
-    return await asyncio.get_running_loop().run_in_executor(_hashing, call)
+    """Like run, for the use cases that hash or check a password (bcrypt); raises
+    HashingBusy when the line for those threads is full."""
+    if not _hashing_places.acquire(blocking=False):
+        raise HashingBusy()
+    # The place is freed when the hash is done (or never started), not when the
+    # caller stops waiting: a client that hangs up does not stop the thread.
+    job = _hashing.submit(functools.partial(fn, *args, **kwargs))
+    job.add_done_callback(lambda _: _hashing_places.release())
+    return await asyncio.wrap_future(job)

@@ -138,6 +138,53 @@ def test_threads_hitting_one_key_get_exactly_the_burst() -> None:
     assert sum(allowed) == 50
 
 
+TWO_A_MINUTE = Limit("pair", 2, 60.0)
+
+
+def _all_or_none_then_give_back(limiter: MemoryRateLimiter | RedisRateLimiter) -> None:
+    """hit_all: every key counted, or (one refusing) none; give_back undoes one hit."""
+    both = [("dana", TWO_A_MINUTE), ("dana", FIVE_A_MINUTE)]
+    assert limiter.hit_all(both).allowed
+    assert limiter.hit_all(both).allowed
+    refused = limiter.hit_all(both)
+    assert not refused.allowed
+    assert refused.retry_after > 0
+    assert _hits(limiter, "dana", 5, FIVE_A_MINUTE) == 3  # the refusal counted nothing
+    limiter.give_back("dana", limit=TWO_A_MINUTE)
+    assert limiter.hit("dana", limit=TWO_A_MINUTE).allowed
+    assert not limiter.hit("dana", limit=TWO_A_MINUTE).allowed
+    limiter.give_back("nobody", limit=TWO_A_MINUTE)  # nothing to undo, nothing kept
+    assert _hits(limiter, "nobody", 3, TWO_A_MINUTE) == 2
+
+
+def _threads_take_exactly_the_burst(limiter: MemoryRateLimiter | RedisRateLimiter) -> None:
+    """Parallel takers of two keys at once: the smaller limit admits exactly its count."""
+    keys = [("email", Limit("race-email", 10, 900.0)), ("address", Limit("race-addr", 30, 900.0))]
+    allowed: list[bool] = []
+    lock = threading.Lock()
+
+    def take() -> None:
+        got = [limiter.hit_all(keys).allowed for _ in range(10)]
+        with lock:
+            allowed.extend(got)
+
+    threads = [threading.Thread(target=take) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(allowed) == 10
+    assert _hits(limiter, "address", 30, Limit("race-addr", 30, 900.0)) == 20
+
+
+def test_hit_all_takes_every_slot_or_none_and_give_back_returns_one() -> None:
+    _all_or_none_then_give_back(MemoryRateLimiter(clock=Clock()))
+
+
+def test_threads_taking_several_keys_at_once_get_exactly_the_burst() -> None:
+    _threads_take_exactly_the_burst(MemoryRateLimiter(clock=Clock()))
+
+
 # In Redis
 
 
@@ -256,3 +303,17 @@ def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def test_redis_hit_all_takes_every_slot_or_none_and_give_back_returns_one(namespace: str) -> None:
+    limiter = RedisRateLimiter(REDIS_URL, namespace=namespace)
+    _all_or_none_then_give_back(limiter)
+    assert limiter.unchecked == 0
+    limiter.close()
+
+
+def test_redis_threads_taking_several_keys_at_once_get_exactly_the_burst(namespace: str) -> None:
+    limiter = RedisRateLimiter(REDIS_URL, namespace=namespace)
+    _threads_take_exactly_the_burst(limiter)
+    assert limiter.unchecked == 0
+    limiter.close()

@@ -161,7 +161,13 @@ def _serve(endpoint: Endpoint, runtime: Runtime) -> Callable[[Request], Awaitabl
         ):
             raise ApiError(403, "forbidden", "This origin may not call the agent API.")
         if endpoint.throttle is not None and runtime.limits is not None:
-            await admit(runtime.limits, endpoint.throttle, request, trust_proxy=runtime.trust_proxy)
+            await admit(
+                runtime.limits,
+                endpoint.throttle,
+                request,
+                ctx=runtime.ctx,
+                trust_proxy=runtime.trust_proxy,
+            )
         return await endpoint.handler(Call(request, runtime, actor, body, query))
 
     serve.__name__ = endpoint.operation_id

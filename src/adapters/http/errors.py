@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, ExceptionHandler, Message, Receive, Scope, Send
 
 from adapters.ratelimit import RateLimited
+from adapters.threads import HashingBusy
 from chatcore.errors import (
     DomainError,
     EmailTaken,
@@ -175,9 +176,15 @@ async def _on_storage_unavailable(request: Request, exc: Exception) -> Response:
     return error_response(503, "unavailable", "The service is busy. Please retry.", headers=headers)
 
 
+async def _on_hashing_busy(request: Request, exc: Exception) -> Response:
+    headers = {"Retry-After": "1"}
+    return error_response(503, "unavailable", "The service is busy. Please retry.", headers=headers)
+
+
 EXCEPTION_HANDLERS: Mapping[type[Exception], ExceptionHandler] = {
     StorageUnavailable: _on_storage_unavailable,
     RateLimited: _on_rate_limited,
+    HashingBusy: _on_hashing_busy,
     DomainError: _on_domain_error,
     ApiError: _on_api_error,
     HTTPException: _on_http_exception,

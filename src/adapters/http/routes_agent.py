@@ -6,6 +6,7 @@ from functools import partial
 
 from starlette.responses import Response
 
+from adapters.http import throttle
 from adapters.http.auth import Auth
 from adapters.http.cursor import decode_cursor, encode_cursor
 from adapters.http.endpoint import Audience, Call, Endpoint
@@ -29,7 +30,6 @@ from adapters.http.schemas import (
     Register,
     SetPresence,
 )
-from adapters.http.throttle import log_in
 from adapters.threads import run, run_hashing
 from adapters.wire import (
     AgentOut,
@@ -66,7 +66,7 @@ async def register(call: Call) -> Response:
 
 async def login(call: Call) -> Response:
     body = call.body_as(Login)
-    session = await log_in(
+    session = await throttle.log_in(
         call.runtime.limits,
         call.ctx,
         email=body.email,
@@ -84,12 +84,13 @@ async def logout(call: Call) -> Response:
 
 async def change_password(call: Call) -> Response:
     body = call.body_as(ChangePassword)
-    await run_hashing(
-        accounts.change_password,
+    await throttle.change_password(
+        call.runtime.limits,
         call.ctx,
         call.agent,
         current_password=body.current_password,
         new_password=body.new_password,
+        address=call.client_address,
     )
     return no_content()
 
@@ -209,8 +210,13 @@ ENDPOINTS = (
         path=PREFIX + "/password",
         handler=change_password,
         summary="Change the password: every other token of the agent dies",
+        description=(
+            "A wrong `current_password` is a failed login of the agent's email, "
+            "limited like one (429 with `Retry-After`)."
+        ),
         status=204,
         body=ChangePassword,
+        errors=(429,),
     ),
     _agent(
         method="GET",

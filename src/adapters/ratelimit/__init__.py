@@ -7,13 +7,14 @@ every instance shares them.
 
 from adapters.ratelimit.gcra import Decision, Limit, gcra
 from adapters.ratelimit.memory import MemoryRateLimiter
-from adapters.ratelimit.policy import Limits, RateLimited, RateLimiter, RateLimits
+from adapters.ratelimit.policy import Limits, LoginAttempt, RateLimited, RateLimiter, RateLimits
 from adapters.ratelimit.redis_limiter import RedisRateLimiter
 
 __all__ = [
     "Decision",
     "Limit",
     "Limits",
+    "LoginAttempt",
     "MemoryRateLimiter",
     "RateLimited",
     "RateLimiter",

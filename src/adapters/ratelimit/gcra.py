@@ -59,3 +59,13 @@ def gcra(due: float | None, *, now: float, limit: Limit) -> tuple[Decision, floa
     if earliest > now + _SLACK:
         return Decision(False, earliest - now), due
     return ALLOWED, new_due
+
+
+def give_back(due: float | None, *, now: float, limit: Limit) -> float | None:
+    """Undo one allowed hit on a key whose state is ``due``: the state to keep, None
+    when nothing is left to remember. A slot taken before the work it guards, and not
+    used up by it (a login that succeeded), is returned this way."""
+    if due is None:
+        return None
+    earlier = due - limit.interval
+    return earlier if earlier > now else None

@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from adapters.ratelimit.gcra import ALLOWED, Decision, Limit, gcra
+from adapters.ratelimit.gcra import ALLOWED, Decision, Limit, gcra, give_back
 
 # Keys per rule. An entry is about 200 bytes, so a full rule is a few MiB. Each rule
 # has its own: a flood of made-up session ids cannot push out the per-address counts.
@@ -40,15 +40,36 @@ class MemoryRateLimiter:
         self._rules: dict[str, OrderedDict[str, float]] = {}
 
     def hit(self, key: str, *, limit: Limit) -> Decision:
+        return self.hit_all([(key, limit)])
+
+    def hit_all(self, keys: Sequence[tuple[str, Limit]]) -> Decision:
         with self._lock:
             now = self._clock()
-            dues = self._rules.setdefault(limit.name, OrderedDict())
-            decision, due = gcra(dues.get(key), now=now, limit=limit)
-            if decision.allowed and due is not None:
+            tables = [self._rules.setdefault(limit.name, OrderedDict()) for _, limit in keys]
+            decided = [
+                gcra(dues.get(key), now=now, limit=limit)
+                for dues, (key, limit) in zip(tables, keys, strict=True)
+            ]
+            refused = [decision.retry_after for decision, _ in decided if not decision.allowed]
+            if refused:
+                return Decision(False, max(refused))
+            for dues, (key, _), (_, due) in zip(tables, keys, decided, strict=True):
+                if due is not None:
+                    dues[key] = due
+                    dues.move_to_end(key)
+                    self._sweep(dues, now)
+            return ALLOWED
+
+    def give_back(self, key: str, *, limit: Limit) -> None:
+        with self._lock:
+            dues = self._rules.get(limit.name)
+            if dues is None or key not in dues:
+                return
+            due = give_back(dues[key], now=self._clock(), limit=limit)
+            if due is None:
+                del dues[key]
+            else:
                 dues[key] = due
-                dues.move_to_end(key)
-                self._sweep(dues, now)
-            return decision
 
     def peek(self, key: str, *, limit: Limit) -> Decision:
         with self._lock:

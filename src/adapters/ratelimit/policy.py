@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from adapters.ratelimit.gcra import Decision, Limit
@@ -23,6 +24,16 @@ class RateLimiter(Protocol):
 
     def hit(self, key: str, *, limit: Limit) -> Decision:
         """Count one hit if the limit allows it."""
+        ...
+
+    def hit_all(self, keys: Sequence[tuple[str, Limit]]) -> Decision:
+        """Count one hit on every key if each one's limit allows it, else none, in
+        one step: two callers never both pass on the last slot."""
+        ...
+
+    def give_back(self, key: str, *, limit: Limit) -> None:
+        """Undo one counted hit: a slot taken before the work, that the work did
+        not use up."""
         ...
 
     def peek(self, key: str, *, limit: Limit) -> Decision:
@@ -50,6 +61,9 @@ CONVERSATION_STARTS = Limit("starts", 30, 600.0)
 # Per customer session: messages, quick replies and escalations. People type far
 # slower than one message every 2 s for long; a burst of 30 covers pasted lines.
 CUSTOMER_WRITES = Limit("writes", 30, 60.0)
+# Per client address, for session ids that name no session (403 anyway): made-up ids
+# cost nothing to invent, so each must not take a row of its own beside real ones.
+UNKNOWN_SESSION_WRITES = Limit("writes-unknown", 30, 60.0)
 # Failed logins only. Per email: guessing one agent's password from many addresses.
 # Per address: guessing many agents' from one (an office's typos fit easily).
 LOGIN_FAILURES_PER_EMAIL = Limit("login-email", 10, 900.0)
@@ -70,6 +84,7 @@ class Limits:
 
     conversation_starts: Limit = CONVERSATION_STARTS
     customer_writes: Limit = CUSTOMER_WRITES
+    unknown_session_writes: Limit = UNKNOWN_SESSION_WRITES
     login_failures_per_email: Limit = LOGIN_FAILURES_PER_EMAIL
     login_failures_per_address: Limit = LOGIN_FAILURES_PER_ADDRESS
     login_failures_per_known_address: Limit = LOGIN_FAILURES_PER_KNOWN_ADDRESS
@@ -86,6 +101,16 @@ class RateLimited(Exception):
         self.retry_after = max(1, math.ceil(retry_after))
         self.message = f"{what}. Try again in {self.retry_after} s."
         super().__init__(self.message)
+
+
+@dataclass(frozen=True, slots=True)
+class LoginAttempt:
+    """The failed-login slots one password check holds (RateLimits.login_attempt)."""
+
+    email: str
+    address: str | None
+    taken: list[tuple[str, Limit]] = field(default_factory=list)
+    counted_on_failure: list[tuple[str, Limit]] = field(default_factory=list)
 
 
 def digest(value: str) -> str:
@@ -111,53 +136,66 @@ class RateLimits:
         if address is not None:
             self._hit(address, self.limits.conversation_starts, "Too many new conversations")
 
-    def customer_write(self, session_id: str | None) -> None:
-        # No session: the use case answers 403 anyway.
-        if session_id is not None:
+    def customer_write(
+        self, session_id: str | None, *, real_session: bool, address: str | None
+    ) -> None:
+        """Per session for a session that exists; per address for an id that names
+        none, so inventing ids neither escapes the limit nor fills the table."""
+        if session_id is None:  # no session: the use case answers 403 anyway
+            return
+        if real_session:
             self._hit(session_id, self.limits.customer_writes, "Too many messages")
+        elif address is not None:
+            self._hit(address, self.limits.unknown_session_writes, "Too many messages")
 
-    def login_allowed(self, *, email: str, address: str | None) -> None:
-        """Before the password is checked (bcrypt): refuse while failures are over a
-        limit. The same answer whether the email exists or not.
+    def login_attempt(self, *, email: str, address: str | None) -> LoginAttempt:
+        """Take a failed-login slot before the password is checked (bcrypt), so that
+        however many guesses arrive at once, at most the limit's number are checked.
+        The same answer whether the email exists or not. The slot stays taken when
+        the password is wrong and goes back when it is right.
 
         From an address this agent logged in from before, only failures from there
         count: someone guessing the password elsewhere cannot lock the agent out. From
         any other address the email's failures count too, wherever they came from.
         """
         limits = self.limits
+        per_email = (digest(normalize_email(email)), limits.login_failures_per_email)
+        per_address = (
+            [] if address is None else [(digest(address), limits.login_failures_per_address)]
+        )
         pair = _pair(email, address)
+        per_pair = [] if pair is None else [(pair, limits.login_failures_per_known_address)]
         if pair is not None and self.limiter.remembers(pair):
-            checks = [(pair, limits.login_failures_per_known_address)]
+            # The email's failures from here still count for every other address;
+            # they do not decide this request, so they are counted once it failed.
+            taken, counted_on_failure = per_pair, [per_email, *per_address]
         else:
-            checks = [(digest(normalize_email(email)), limits.login_failures_per_email)]
-            if address is not None:
-                checks.append((digest(address), limits.login_failures_per_address))
-        refused = [
-            decision.retry_after
-            for key, limit in checks
-            if not (decision := self.limiter.peek(key, limit=limit)).allowed
-        ]
-        if refused:
-            raise RateLimited("Too many failed logins", retry_after=max(refused))
+            taken, counted_on_failure = [per_email, *per_address], per_pair
+        decision = self.limiter.hit_all(taken)
+        if not decision.allowed:
+            raise RateLimited("Too many failed logins", retry_after=decision.retry_after)
+        return LoginAttempt(email, address, taken, counted_on_failure)
 
-    def login_failed(self, *, email: str, address: str | None) -> None:
-        # Counted, never refused here: the answer is the 401 already decided.
-        limits = self.limits
-        self.limiter.hit(digest(normalize_email(email)), limit=limits.login_failures_per_email)
-        if address is not None:
-            self.limiter.hit(digest(address), limit=limits.login_failures_per_address)
-            pair = _pair(email, address)
-            assert pair is not None
-            self.limiter.hit(pair, limit=limits.login_failures_per_known_address)
+    def login_failed(self, attempt: LoginAttempt) -> None:
+        # Its slots stay taken; the rest are counted, never refused here: the answer
+        # is the 401 already decided.
+        for key, limit in attempt.counted_on_failure:
+            self.limiter.hit(key, limit=limit)
 
-    def login_succeeded(self, *, email: str, address: str | None) -> None:
-        """The address becomes (stays) known for this email, and its own failures are
-        forgiven. The email's count is left alone: wiping it would tell a guesser that
-        the account exists and is in use, and the agent no longer needs it wiped."""
-        pair = _pair(email, address)
+    def login_succeeded(self, attempt: LoginAttempt) -> None:
+        """The slots go back, the address becomes (stays) known for this email, and
+        its own failures are forgiven. The email's earlier failures stay: wiping them
+        would tell a guesser that the account exists and is in use."""
+        self.login_unused(attempt)
+        pair = _pair(attempt.email, attempt.address)
         if pair is not None:
             self.limiter.remember(pair, seconds=self.limits.known_address_seconds)
             self.limiter.reset(pair, limit=self.limits.login_failures_per_known_address)
+
+    def login_unused(self, attempt: LoginAttempt) -> None:
+        """The password was right, or never checked: no failure to count."""
+        for key, limit in attempt.taken:
+            self.limiter.give_back(key, limit=limit)
 
     def close(self) -> None:
         self.limiter.close()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import redis
 
@@ -28,25 +28,54 @@ log = logging.getLogger("chatcore.ratelimit")
 SOCKET_TIMEOUT_SECONDS = 0.25
 PAUSE_AFTER_FAILURE_SECONDS = 1.0
 
-# KEYS[1]: the key. ARGV: interval and period in ms, then 1 to count the hit or 0 to
-# only ask. Returns {allowed, ms until allowed}. Milliseconds: Lua's numbers print
-# 14 significant digits, and ms since 1970 need 13.
+# KEYS: the keys hit together. ARGV[1]: 1 to count the hits or 0 to only ask, then
+# each key's interval and period in ms. All or nothing: every key is counted if each
+# allows it, none if one refuses, in one step, so parallel requests cannot all pass
+# a check before any of them is counted. Returns {allowed, ms until allowed}.
+# Milliseconds: Lua's numbers print 14 significant digits, and ms since 1970 need 13.
 GCRA_SCRIPT = """
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local interval = tonumber(ARGV[1])
-local due = tonumber(redis.call('GET', KEYS[1])) or now
-if due < now then due = now end
-local new_due = due + interval
-local earliest = new_due - tonumber(ARGV[2])
-if earliest > now then
-  return {0, earliest - now}
+local dues = {}
+local wait = 0
+for i, key in ipairs(KEYS) do
+  local interval = tonumber(ARGV[2 * i])
+  local due = tonumber(redis.call('GET', key)) or now
+  if due < now then due = now end
+  local new_due = due + interval
+  local earliest = new_due - tonumber(ARGV[2 * i + 1])
+  if earliest - now > wait then wait = earliest - now end
+  dues[i] = new_due
 end
-if ARGV[3] == '1' then
-  redis.call('SET', KEYS[1], string.format('%d', new_due), 'PX', new_due - now)
+if wait > 0 then
+  return {0, wait}
+end
+if ARGV[1] == '1' then
+  for i, key in ipairs(KEYS) do
+    redis.call('SET', key, string.format('%d', dues[i]), 'PX', dues[i] - now)
+  end
 end
 return {1, 0}
 """
+
+# KEYS[1]: the key; ARGV[1]: its interval in ms. Undoes one counted hit.
+GIVE_BACK_SCRIPT = """
+local due = tonumber(redis.call('GET', KEYS[1]))
+if not due then return 0 end
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local earlier = due - tonumber(ARGV[1])
+if earlier > now then
+  redis.call('SET', KEYS[1], string.format('%d', earlier), 'PX', earlier - now)
+else
+  redis.call('DEL', KEYS[1])
+end
+return 1
+"""
+
+
+def _interval_ms(limit: Limit) -> int:
+    return max(1, round(limit.interval * 1000))
 
 
 class RedisRateLimiter:
@@ -68,6 +97,7 @@ class RedisRateLimiter:
         self._client = fail_fast_client(url, timeout=socket_timeout)
         # EVALSHA, loading the script again if Redis lost it (a restart, SCRIPT FLUSH).
         self._script = self._client.register_script(GCRA_SCRIPT)
+        self._give_back = self._client.register_script(GIVE_BACK_SCRIPT)
         self._lock = threading.Lock()
         self._paused_until = 0.0
         self._down = False  # since a failure, until Redis answers again
@@ -75,10 +105,21 @@ class RedisRateLimiter:
         self.unchecked = 0  # requests allowed without asking Redis
 
     def hit(self, key: str, *, limit: Limit) -> Decision:
-        return self._ask(key, limit, count=True)
+        return self._ask([(key, limit)], count=True)
+
+    def hit_all(self, keys: Sequence[tuple[str, Limit]]) -> Decision:
+        return self._ask(keys, count=True)
 
     def peek(self, key: str, *, limit: Limit) -> Decision:
-        return self._ask(key, limit, count=False)
+        return self._ask([(key, limit)], count=False)
+
+    def give_back(self, key: str, *, limit: Limit) -> None:
+        if self._paused():
+            return
+        try:
+            self._give_back(keys=[self._key(key, limit)], args=[_interval_ms(limit)])
+        except redis.RedisError as error:
+            self._failed(error)
 
     def reset(self, key: str, *, limit: Limit) -> None:
         if self._paused():
@@ -113,15 +154,15 @@ class RedisRateLimiter:
     def _key(self, key: str, limit: Limit) -> str:
         return f"{self._prefix}{limit.name}:{key}"
 
-    def _ask(self, key: str, limit: Limit, *, count: bool) -> Decision:
+    def _ask(self, keys: Sequence[tuple[str, Limit]], *, count: bool) -> Decision:
         if self._paused():
             return self._unchecked()
-        interval_ms = max(1, round(limit.interval * 1000))
-        period_ms = interval_ms * limit.count
+        args: list[int] = [int(count)]
+        for _, limit in keys:
+            interval_ms = _interval_ms(limit)
+            args += [interval_ms, interval_ms * limit.count]
         try:
-            reply = self._script(
-                keys=[self._key(key, limit)], args=[interval_ms, period_ms, int(count)]
-            )
+            reply = self._script(keys=[self._key(key, limit) for key, limit in keys], args=args)
             allowed, wait_ms = int(reply[0]), int(reply[1])
         except redis.RedisError as error:
             self._failed(error)

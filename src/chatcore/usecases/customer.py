@@ -109,6 +109,12 @@ def start_conversation(
         return StartedConversation(session_id, view, [greeting], tx.uow.faqs.all())
 
 
+def session_exists(ctx: Context, session_id: str) -> bool:
+    """Whether ``session_id`` names a customer session (rate limits key on the answer)."""
+    with transaction(ctx, write=False) as tx:
+        return tx.uow.sessions.exists(session_id)
+
+
 def get_conversation(
     ctx: Context, conversation_id: str, *, session_id: str | None
 ) -> ConversationView:
