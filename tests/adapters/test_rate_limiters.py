@@ -19,7 +19,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from adapters.ratelimit import Limit, MemoryRateLimiter, RedisRateLimiter
+from adapters.ratelimit import Limit, MemoryRateLimiter, RateLimits, RedisRateLimiter, policy
 from support.redis_server import OwnRedis, wait_until
 
 REDIS_URL = os.environ.get("CHATCORE_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -317,3 +317,19 @@ def test_redis_threads_taking_several_keys_at_once_get_exactly_the_burst(namespa
     _threads_take_exactly_the_burst(limiter)
     assert limiter.unchecked == 0
     limiter.close()
+
+
+def test_confirmed_sessions_are_remembered_within_a_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The write path skips the store read for a session it confirmed lately; only
+    confirmed sessions are kept, and the least recently seen goes past the bound."""
+    monkeypatch.setattr(policy, "SESSIONS_REMEMBERED", 3)
+    limits = RateLimits(MemoryRateLimiter())
+    assert not limits.session_seen("never-confirmed")
+    for name in ("a", "b", "c"):
+        limits.remember_session(name)
+    assert limits.session_seen("a")  # seen again: now the most recent
+    limits.remember_session("d")  # past the bound: "b", least recently seen, goes
+    assert [limits.session_seen(name) for name in "abcd"] == [True, False, True, True]
+    assert not limits.session_seen("never-confirmed")

@@ -23,7 +23,7 @@ from support.serve_process import chatcore_serve
 
 INVENTED = 20_100
 CONNECTIONS = 6
-BATCH = 50
+BATCH = 25  # under the pipelining bound (adapters/guard): at most 32 unanswered
 # The documented default: 30 customer writes per session per minute, one back every 2 s.
 WRITES = 30
 REFILL_SECONDS = 2.0

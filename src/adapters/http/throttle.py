@@ -41,7 +41,11 @@ async def admit(
         await _limit(limits, limits.conversation_start, address)
         return
     session = session_id(request)
-    real = session is not None and await run(customer.session_exists, ctx, session)
+    real = session is not None and (
+        limits.session_seen(session) or await run(customer.session_exists, ctx, session)
+    )
+    if real and session is not None:
+        limits.remember_session(session)
     await _limit(limits, lambda: limits.customer_write(session, real_session=real, address=address))
 
 

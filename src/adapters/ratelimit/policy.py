@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -121,12 +123,39 @@ def _pair(email: str, address: str | None) -> str | None:
     return None if address is None else digest(normalize_email(email) + "\n" + address)
 
 
+# Sessions seen to exist, remembered so that a customer's every write need not read
+# the store again (a thread hop and a query on the message path). Only confirmed
+# sessions enter, so invented ids cannot push a real one out; sessions are never
+# deleted, so a remembered one stays true.
+SESSIONS_REMEMBERED = 10_000
+
+
 class RateLimits:
     """The rules. Each check raises RateLimited; None for what is unknown skips it."""
 
     def __init__(self, limiter: RateLimiter, limits: Limits | None = None) -> None:
         self.limiter = limiter
         self.limits = limits or Limits()
+        self._sessions_seen: OrderedDict[str, None] = OrderedDict()
+        self._sessions_lock = threading.Lock()
+
+    def session_seen(self, session_id: str) -> bool:
+        """Whether this session was confirmed to exist lately (no store read needed)."""
+        key = digest(session_id)
+        with self._sessions_lock:
+            if self._sessions_seen.get(key, False) is None:
+                self._sessions_seen.move_to_end(key)
+                return True
+            return False
+
+    def remember_session(self, session_id: str) -> None:
+        """Note a session the store confirmed; the least recently seen goes past the bound."""
+        key = digest(session_id)
+        with self._sessions_lock:
+            self._sessions_seen[key] = None
+            self._sessions_seen.move_to_end(key)
+            while len(self._sessions_seen) > SESSIONS_REMEMBERED:
+                self._sessions_seen.popitem(last=False)
 
     @property
     def blocking(self) -> bool:
