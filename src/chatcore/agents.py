@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from chatcore.common_passwords import is_common
 from chatcore.errors import InvalidInput
 from chatcore.presence import Presence, PresenceStatus
 
@@ -17,6 +19,8 @@ EMAIL_MAX_CHARS = 254
 # Deliberately plain: one @, a dot in the domain, no spaces. Delivery is the real test.
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 _EMAIL = re.compile(EMAIL_PATTERN)
+# Control characters, and unpaired surrogates (no keyboard types them; UTF-8 cannot hold them).
+_UNTYPABLE = frozenset({"Cc", "Cs"})
 
 
 class Role(StrEnum):
@@ -79,6 +83,12 @@ def email_problem(email: str) -> str | None:
 def password_problem(password: str) -> str | None:
     if not PASSWORD_MIN_CHARS <= len(password) <= PASSWORD_MAX_CHARS:
         return f"must be {PASSWORD_MIN_CHARS} to {PASSWORD_MAX_CHARS} characters"
+    if password.isspace():
+        return "must not be only whitespace"
+    if any(unicodedata.category(char) in _UNTYPABLE for char in password):
+        return "must not contain control characters"
+    if is_common(password):
+        return "is too common: it is on a list of the most used passwords"
     return None
 
 

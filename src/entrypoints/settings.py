@@ -243,6 +243,8 @@ def resolve_secret(settings: Settings) -> str:
 
 
 def _read_secret(path: Path) -> str:
+    if path.stat().st_mode & 0o077:  # left readable to others by an older version or a copy
+        path.chmod(0o600)
     secret = path.read_text(encoding="utf-8").strip()
     if len(secret) < SECRET_KEY_MIN_CHARS:
         raise SettingsError(

@@ -215,7 +215,7 @@ def _recorded_day(server: LiveServer) -> list[Answer]:
         client.post(
             f"{AGENT}/password",
             headers=admin.headers,
-            json={"current_password": admin.password, "new_password": "0123456789"},
+            json={"current_password": admin.password, "new_password": "9 new words, 0 reuse"},
         )
         client.post(f"{AGENT}/auth/logout", headers=admin.headers)
         client.get("/healthz")

@@ -55,6 +55,9 @@ HOLDER_OPERATIONS = {"post_agent_message", "close_conversation"}
 HTTP_FRAMING = {"content-length", "transfer-encoding", "host", "connection", "upgrade", "te"}
 # Stands in a generated Authorization header for the name of an identity (see identity).
 IDENTITY = "identity:"
+# A NUL put into one generated string: PostgreSQL refuses it even in a comparison,
+# so this share of the cases asks both stores for a 400 or a 404, never a 500.
+NUL_SHARE = 0.15
 # No Authorization header at all, however the operation is secured: a 401 must follow.
 NO_TOKEN_SHARE = 0.1
 
@@ -225,6 +228,43 @@ class World:
                 )
             if op == "change_password" and rng.random() < 0.5:
                 case.body = self._replaced(case.body, current_password=self.pw_password)
+                if rng.random() < 0.5:  # generated ones mostly hold control characters
+                    fresh = f"fuzzed passphrase {rng.randrange(10**9)}"
+                    case.body = self._replaced(case.body, new_password=fresh)
+        if rng.random() < NUL_SHARE:
+            self._with_nul(case, rng)
+
+    @staticmethod
+    def _with_nul(case: Any, rng: random.Random) -> None:
+        """A NUL in one string the case sends, wherever it goes: path, query or body."""
+        # Without its session header, a customer's case checks that the missing header is
+        # refused; a NUL in its path would name nothing, a 404 first (the contract's order).
+        headless = case.operation.path.startswith("/api/v1/customer/") and (
+            SESSION_HEADER not in case.headers
+        )
+        places = [
+            (where, name)
+            for where, values in (
+                ("path", {} if headless else case.path_parameters),
+                ("query", case.query),
+                ("body", case.body),
+            )
+            if isinstance(values, dict)
+            for name, value in values.items()
+            if isinstance(value, str)
+        ]
+        if not places:
+            return
+        where, name = rng.choice(places)
+        values = {"path": case.path_parameters, "query": case.query, "body": case.body}[where]
+        at = rng.randint(0, len(values[name]))
+        changed = {**values, name: values[name][:at] + "\x00" + values[name][at:]}
+        if where == "path":
+            case.path_parameters = changed
+        elif where == "query":
+            case.query = changed
+        else:
+            case.body = changed
 
     @staticmethod
     def _replaced(body: dict[str, Any], **values: str) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 msgspec stops at the first error; the contract wants all of them. So each field
 is converted on its own first (with the Struct's own annotated type, so Meta
 constraints apply), every problem is collected, and only a clean mapping is
-turned into the Struct.
+turned into the Struct. Text no store can keep (a NUL) is refused here, for
+both stores alike, before it can reach one.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ import msgspec
 from starlette.datastructures import ImmutableMultiDict
 from starlette.requests import Request
 
+from adapters import storable_text
 from adapters.http.errors import ApiError, invalid
 from adapters.http.problems import describe
+from adapters.storable_text import all_storable
 
 MAX_BODY_BYTES = 64 * 1024
 S = TypeVar("S", bound=msgspec.Struct)
@@ -121,6 +124,9 @@ def field_problems(
         if name not in data:
             if info.required:
                 problems[name] = "is required"
+            continue
+        if not all_storable(data[name]):
+            problems[name] = storable_text.PROBLEM
             continue
         try:
             msgspec.convert(data[name], _not_null(info.type) if lax else info.type, strict=not lax)

@@ -14,6 +14,7 @@ from typing import Any
 
 from adapters.postgres.rows import agent_from_row, agent_row
 from adapters.postgres.sql import Txn
+from adapters.storable_text import is_storable
 from chatcore.agents import Agent
 from chatcore.conversation import Status
 from chatcore.escalation import Candidate
@@ -118,6 +119,8 @@ class PostgresAgentRepository:
             self._txn.run("SELECT pg_advisory_xact_lock(%s)", [REGISTRY_LOCK])
 
     def _one(self, where: str, value: str) -> Agent | None:
+        if not is_storable(value):
+            return None  # no row can have it; PostgreSQL would refuse even to compare
         row = self._txn.one(f"SELECT * FROM agents WHERE {where}", [value])
         return self._remember(row) if row else None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from adapters.listing_sql import Dialect, listing_sql
 from adapters.postgres.rows import conversation_from_row, conversation_row, to_db, view_from_row
 from adapters.postgres.sql import Txn
+from adapters.storable_text import is_storable
 from chatcore.conversation import Conversation, ConversationView, Status
 from chatcore.ports import ConversationListing
 
@@ -25,6 +26,8 @@ class PostgresConversationRepository:
         self._txn.insert("conversations", conversation_row(conversation))
 
     def get(self, conversation_id: str) -> Conversation | None:
+        if not is_storable(conversation_id):
+            return None  # no row can have it; PostgreSQL would refuse even to compare
         # In a write unit the row stays locked until the unit ends: whoever reads a
         # conversation to change it (append with the next seq, assign) is alone with it,
         # and stays first in line until its events are out.

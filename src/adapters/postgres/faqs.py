@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from adapters.postgres.rows import faq_from_row, faq_row
 from adapters.postgres.sql import Txn
+from adapters.storable_text import is_storable
 from chatcore.bot import FaqEntry
 
 # Any fixed 64-bit number; it only has to differ from the other advisory locks.
@@ -31,6 +32,8 @@ class PostgresFaqRepository:
         self._txn.insert("faqs", faq_row(entry))
 
     def get(self, slug: str) -> FaqEntry | None:
+        if not is_storable(slug):
+            return None  # no row can have it; PostgreSQL would refuse even to compare
         self._lock()
         row = self._txn.one("SELECT * FROM faqs WHERE slug = %s", [slug])
         return faq_from_row(row) if row else None

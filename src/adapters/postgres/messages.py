@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from adapters.postgres.rows import message_from_row, message_row
 from adapters.postgres.sql import Txn
+from adapters.storable_text import is_storable
 from chatcore.messages import Message, SenderType
 
 
@@ -31,6 +32,8 @@ class PostgresMessageRepository:
         sender_id: str | None,
         client_message_id: str,
     ) -> Message | None:
+        if not is_storable(client_message_id):
+            return None  # no row can have it; PostgreSQL would refuse even to compare
         # The very expression of the unique index messages_by_client_id, so it is used.
         row = self._txn.one(
             "SELECT * FROM messages WHERE conversation_id = %s AND sender_type = %s "

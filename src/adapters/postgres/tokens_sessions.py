@@ -6,6 +6,7 @@ from datetime import datetime
 
 from adapters.postgres.rows import to_db
 from adapters.postgres.sql import Txn
+from adapters.storable_text import is_storable
 
 
 class PostgresCustomerSessionRepository:
@@ -16,6 +17,8 @@ class PostgresCustomerSessionRepository:
         self._txn.insert("customer_sessions", {"id": session_id, "created_at": to_db(created_at)})
 
     def exists(self, session_id: str) -> bool:
+        if not is_storable(session_id):
+            return False  # no row can have it; PostgreSQL would refuse even to compare
         return (
             self._txn.one("SELECT 1 FROM customer_sessions WHERE id = %s", [session_id]) is not None
         )

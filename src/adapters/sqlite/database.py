@@ -10,6 +10,7 @@ all: WAL gives each read unit a snapshot on its thread's own connection.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from typing import TYPE_CHECKING
@@ -23,11 +24,33 @@ if TYPE_CHECKING:
     from chatcore.ports import UnitOfWorkFactory
 
 
+OWNER_ONLY = 0o600
+_COMPANIONS = ("", "-wal", "-shm")
+
+
+def keep_to_owner(path: str) -> None:
+    """Make ``path`` (if new) and its WAL files readable by their owner only.
+
+    They hold session ids, password hashes and every message. SQLite gives the
+    -wal and -shm it creates the mode of the database file, so a database file
+    made 0600 before the first connection keeps all three private; files left
+    by an older version are narrowed here too.
+    """
+    if path in ("", ":memory:"):
+        return  # no file: SQLite keeps it in memory (and WAL refuses it anyway)
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, OWNER_ONLY)
+    os.close(descriptor)
+    for suffix in _COMPANIONS:
+        with contextlib.suppress(FileNotFoundError):  # -wal and -shm come and go
+            os.chmod(path + suffix, OWNER_ONLY)
+
+
 class SqliteDatabase:
     """Opens (WAL, foreign keys, busy timeout) and migrates ``path`` forward."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = os.fspath(path)
+        keep_to_owner(self.path)
         # A unit waits for this process's other writers as long as for another process's.
         self._write_lock = WriteLock(patience=connections.BUSY_TIMEOUT_MS / 1000)
         self._writer: Handle = open_handle(self.path)
