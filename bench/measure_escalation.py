@@ -30,6 +30,7 @@ import httpx
 import seed
 from http_pool import HttpPool
 from idle_connections import start_conversations
+from logins import log_in
 from server import chatcore_server
 from sizes import Size
 from stats import summarize
@@ -41,10 +42,7 @@ DUPLICATE_SHARE = 0.1  # of the conversations, escalated twice at once
 
 
 async def _online(client: httpx.AsyncClient, email: str) -> None:
-    login = {"email": email, "password": seed.PASSWORD}
-    response = await client.post("/api/v1/agent/auth/login", json=login)
-    response.raise_for_status()
-    token = response.json()["access_token"]
+    token = await log_in(client, email, seed.PASSWORD)
     response = await client.post(
         "/api/v1/agent/presence",
         json={"presence": "online"},

@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 import seed
 from idle_connections import Opened, close_all, open_all, raise_open_files, ws_url
+from logins import log_in
 from server import chatcore_server
 from sizes import Size
 from stats import summarize
@@ -57,11 +58,7 @@ async def _tokens(url: str, emails: list[str]) -> list[str]:
 
         async def login(email: str) -> str:
             async with gate:
-                response = await client.post(
-                    "/api/v1/agent/auth/login", json={"email": email, "password": seed.PASSWORD}
-                )
-                response.raise_for_status()
-                return str(response.json()["access_token"])
+                return await log_in(client, email, seed.PASSWORD)
 
         return list(await asyncio.gather(*(login(email) for email in emails)))
 
