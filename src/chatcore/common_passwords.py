@@ -24,7 +24,3 @@ def _common() -> frozenset[str]:
 def is_common(password: str) -> bool:
     """On the list, ignoring case and the spaces around it (as the list was made)."""
     return password.strip().lower() in _common()
-
-
-def list_size() -> int:
-    return len(_common())

@@ -211,7 +211,3 @@ def assert_unavailable(response: httpx.Response) -> None:
 
 
 # -- a PostgreSQL cluster of the test's own -----------------------------------------
-
-
-def elapsed_since(start: float) -> float:
-    return round(time.monotonic() - start, 2)

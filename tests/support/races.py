@@ -166,9 +166,6 @@ class RaceWorld:
                 uow.agents.add(agent)
         return team
 
-    def joined_messages(self, database: Database, conversation_id: str) -> list[str]:
-        return joined_messages(database.uow, conversation_id)
-
 
 class EscalationRaces(RaceWorld):
     """Escalation is atomic: the races every store runs (a subclass adds the store's

@@ -41,12 +41,18 @@ async def admit(
         await _limit(limits, limits.conversation_start, address)
         return
     session = session_id(request)
-    real = session is not None and (
-        limits.session_seen(session) or await run(customer.session_exists, ctx, session)
-    )
-    if real and session is not None:
-        limits.remember_session(session)
+    real = session is not None and await _session_is_real(limits, ctx, session)
     await _limit(limits, lambda: limits.customer_write(session, real_session=real, address=address))
+
+
+async def _session_is_real(limits: RateLimits, ctx: Context, session: str) -> bool:
+    """Whether the session exists: remembered once the store has said so."""
+    if limits.session_seen(session):
+        return True
+    if await run(customer.session_exists, ctx, session):
+        limits.remember_session(session)
+        return True
+    return False
 
 
 async def log_in(
